@@ -1,0 +1,45 @@
+# Kintoun: `make run` starts it, `make test` runs what CI runs. See README.md.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# CI builds in a fresh clone each time: keep the build outside it so rebuilds are incremental.
+ifeq ($(CI),true)
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/kintoun-target
+endif
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+BIND ?= 127.0.0.1:8888
+# Empty: the server's default, the user's data dir. `make run DATA_DIR=/tmp/k` to override.
+DATA_DIR ?=
+SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+.PHONY: run serve build test check fmt reference clean deps
+
+# The desktop app will take over `run`; for now it is the server alone.
+run: serve
+
+serve: deps build
+	$(TARGET_DIR)/release/kintoun serve $(SERVE_ARGS)
+
+build: deps
+	cargo build --release -p kintoun
+
+test: deps check
+	cargo test -p kintoun
+
+check: deps
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+# The reference Kinto 26.5.0 (Python) in a venv, to compare answers with; see ../shared/reference.
+reference: deps
+	bash ../shared/reference/setup-ref.sh
+
+clean:
+	cargo clean
+
+deps:
+	@bash scripts/install-deps.sh

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kintoun needs on Debian 12. Idempotent: when everything is
+# already there it only looks, so `make run` / `make test` call it every time.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# System packages: a C toolchain (SQLite is compiled in), curl for rustup, venv for the reference.
+packages=(make pkg-config build-essential curl ca-certificates python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Rust through rustup, with clippy and rustfmt.
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v rustup >/dev/null; then
+  echo "install-deps: installing rustup"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+fi
+rustup show active-toolchain >/dev/null 2>&1 || rustup default stable
+installed="$(rustup component list --installed)"
+for c in clippy rustfmt; do
+  grep -q "^$c" <<<"$installed" || rustup component add "$c"
+done

@@ -1,0 +1,245 @@
+//! The request pipeline: version prefix and trailing-slash redirects, routing, 404/405,
+//! CORS, readonly mode, Content-Type/Accept checks, then the endpoint; every response gets the
+//! common headers (GEN-RESP-HEADERS, CORS-EXPOSE, ERR-BACKOFF, ERR-ALERT-EOL).
+
+use std::sync::Arc;
+
+use http::Method;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::http::cors;
+use crate::http::guards;
+use crate::http::message::{ApiRequest, ApiResponse};
+use crate::http::routes::{Route, match_route};
+use crate::http::service;
+use crate::http::state::AppState;
+use crate::resource::body::BodyInput;
+use crate::resource::params::{ListParams, Preconditions};
+use crate::resource::{self, Call};
+
+const JSON_TYPES: &[&str] = &["application/json"];
+
+/// Runs a request through the whole pipeline.
+pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
+    let outcome = route_request(state, &request).await;
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(err) => ApiResponse::from_error(&err, &state.settings.error_info_link, state.settings.retry_after_seconds),
+    };
+    finish(state, &request, &mut response);
+    response
+}
+
+/// Adds the headers every response carries.
+fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse) {
+    let settings = &state.settings;
+    response.set_header("x-content-type-options", "nosniff");
+    response.set_header("content-security-policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; ");
+    response.set_header("access-control-expose-headers", cors::EXPOSED_HEADERS);
+    if let Some(origin) = request.header("origin") {
+        if let Ok(allowed) = cors::allow_origin(settings, origin) {
+            response.set_header("access-control-allow-origin", allowed);
+        }
+    }
+    if let Some(seconds) = guards::backoff(settings) {
+        response.set_header("backoff", seconds.to_string());
+    }
+    if let Some(hard) = guards::end_of_service(settings) {
+        response.set_header("alert", guards::eos_alert(settings, hard));
+    }
+    if request.method == Method::HEAD {
+        response.body = bytes::Bytes::new();
+    }
+}
+
+/// A redirect to an absolute URL, with the configured cache lifetime (`ttl` < 0: none).
+fn redirect(location: String, ttl: i64) -> ApiResponse {
+    let mut response = ApiResponse::empty(307).with_header("location", location);
+    if ttl > 0 {
+        response.set_header("cache-control", format!("max-age={ttl}"));
+        let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(ttl as u64);
+        response.set_header("expires", httpdate::fmt_http_date(expires));
+    } else if ttl == 0 {
+        response.set_header("cache-control", "no-cache");
+    }
+    response
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") }
+}
+
+/// The media type of a header value, without parameters, lower-cased.
+fn media_type(value: &str) -> String {
+    value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// Whether an `Accept` header admits JSON.
+fn accepts_json(accept: &str) -> bool {
+    accept
+        .split(',')
+        .map(media_type)
+        .any(|range| matches!(range.as_str(), "*/*" | "application/*" | "application/json"))
+}
+
+async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let settings = &state.settings;
+    if guards::end_of_service(settings) == Some(true) {
+        return Err(ApiError::Gone);
+    }
+    guards::check_host(settings, request.header("host"))?;
+
+    // Version prefix (URL-VERSION-REDIRECT, URL-VERSION-404).
+    let path = request.path.as_str();
+    let Some(after_v) = path.strip_prefix("/v") else {
+        return version_redirect(state, request);
+    };
+    let digits = after_v.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !(after_v.len() == digits || after_v[digits..].starts_with('/')) {
+        return version_redirect(state, request);
+    }
+    if &after_v[..digits] != "1" {
+        return Err(ApiError::VersionNotAvailable);
+    }
+    let rest = &after_v[digits..];
+    if rest.is_empty() {
+        return Ok(redirect(
+            format!(
+                "{}/v1/{}",
+                request.origin_url,
+                if request.query.is_empty() { String::new() } else { format!("?{}", request.query) }
+            ),
+            settings.trailing_slash_redirect_ttl_seconds,
+        ));
+    }
+
+    let Some(route) = match_route(rest)? else {
+        if settings.trailing_slash_redirect_enabled && rest.len() > 1 && rest.ends_with('/') {
+            let target = format!("{}/v1{}", request.origin_url, rest.trim_end_matches('/'));
+            return Ok(redirect(with_query(&target, &request.query), settings.trailing_slash_redirect_ttl_seconds));
+        }
+        return Err(ApiError::UnknownRoute);
+    };
+
+    if request.method == Method::OPTIONS {
+        return cors::preflight(settings, request, &route);
+    }
+    if let Some(origin) = request.header("origin") {
+        cors::allow_origin(settings, origin)?;
+    }
+    if !route.methods().contains(&request.method) || !endpoint_enabled(state, &route, &request.method) {
+        return Err(ApiError::MethodNotAllowed { allow: route.allow_header(", ") });
+    }
+    if settings.readonly && resource::writes(&request.method) {
+        return Err(ApiError::MethodNotAllowed { allow: route.allow_header(", ") });
+    }
+    if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
+        if let Some(content_type) = request.header("content-type") {
+            if !JSON_TYPES.contains(&media_type(content_type).as_str()) {
+                return Err(ApiError::UnsupportedMediaType { allowed: JSON_TYPES });
+            }
+        }
+    }
+    if let Some(accept) = request.header("accept") {
+        if !accepts_json(accept) {
+            return Err(ApiError::NotAcceptable);
+        }
+    }
+
+    let user_id = auth::authenticate(&request.headers, settings, &state.userid_secret);
+    match route {
+        Route::Hello => service::hello(state, request, user_id).await,
+        Route::Heartbeat => Ok(service::heartbeat(state).await),
+        Route::LbHeartbeat => Ok(service::lbheartbeat()),
+        Route::Version => Ok(service::version()),
+        Route::Contribute => Ok(service::contribute()),
+        Route::Resource(place) => {
+            let call = Call {
+                method: request.method.clone(),
+                head: request.method == Method::HEAD,
+                body: if resource::writes(&request.method) && request.method != Method::DELETE {
+                    BodyInput::parse(&request.body)
+                } else {
+                    BodyInput::parse(b"")
+                },
+                preconditions: Preconditions::parse(&request.headers),
+                params: ListParams::parse(&request.query_pairs()),
+                user_id,
+                url: format!(
+                    "{}/v1{}",
+                    public_origin(state, request),
+                    request.path.strip_prefix("/v1").unwrap_or_default()
+                ),
+                query: request.query_pairs(),
+                place,
+            };
+            run_call(state, call).await
+        }
+    }
+}
+
+/// `{plural|object}_{kind}_{method}_enabled = false` removes a method (URL-ENDPOINT-TOGGLE).
+fn endpoint_enabled(state: &AppState, route: &Route, method: &Method) -> bool {
+    let Route::Resource(place) = route else { return true };
+    let scope = if place.id.is_some() { "object" } else { "plural" };
+    let key = format!("{scope}_{}_{}_enabled", place.kind.name(), method.as_str().to_ascii_lowercase());
+    state.settings.extra_bool(&key, true)
+}
+
+/// `http_scheme`/`http_host` override what the client used, for absolute URLs.
+fn public_origin(state: &AppState, request: &ApiRequest) -> String {
+    let settings = &state.settings;
+    match (&settings.http_scheme, &settings.http_host) {
+        (None, None) => request.origin_url.clone(),
+        (scheme, host) => {
+            let (default_scheme, default_host) = request.origin_url.split_once("://").unwrap_or(("http", ""));
+            format!("{}://{}", scheme.as_deref().unwrap_or(default_scheme), host.as_deref().unwrap_or(default_host))
+        }
+    }
+}
+
+/// Paths outside `/vN`: redirect under `/v1`, or a bare 200 for preflights.
+fn version_redirect(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    if request.method == Method::OPTIONS {
+        return Ok(ApiResponse::empty(200));
+    }
+    if !state.settings.version_prefix_redirect_enabled {
+        return Err(ApiError::UnknownRoute);
+    }
+    let target = format!("{}/v1{}", request.origin_url, request.path);
+    Ok(redirect(with_query(&target, &request.query), state.settings.version_prefix_redirect_ttl_seconds))
+}
+
+/// Runs a resource call: reads on a snapshot (replayed on the writer if they must write),
+/// writes on the writer thread.
+async fn run_call(state: &AppState, call: Call) -> Result<ApiResponse, ApiError> {
+    let call = Arc::new(call);
+    let settings = state.settings.clone();
+    if !resource::writes(&call.method) {
+        let (read_call, read_settings) = (call.clone(), settings.clone());
+        match state.store.read(move |tx| resource::execute(tx, &read_settings, &read_call)).await {
+            Err(ApiError::NeedsWrite) => {}
+            other => return other,
+        }
+    }
+    state.store.write(move |tx| resource::execute(tx, &settings, &call)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers() {
+        assert!(accepts_json("application/json"));
+        assert!(accepts_json("text/html, */*;q=0.1"));
+        assert!(accepts_json("application/*"));
+        assert!(!accepts_json("text/html"));
+    }
+
+    #[test]
+    fn media_types_ignore_parameters() {
+        assert_eq!(media_type("Application/JSON; charset=utf-8"), "application/json");
+    }
+}

@@ -1,0 +1,57 @@
+//! The HTTP shell: axum hands every request to [`dispatch::dispatch`] as an [`ApiRequest`];
+//! routing, CORS, redirects and errors follow Kinto's rules there rather than axum's.
+
+pub mod cors;
+pub mod dispatch;
+pub mod guards;
+pub mod message;
+pub mod routes;
+pub mod service;
+pub mod state;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+
+use crate::error::ApiError;
+use message::{ApiRequest, ApiResponse};
+use state::AppState;
+
+/// The axum application: one handler for everything.
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = state.settings.max_body_bytes;
+    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
+    let mut api = ApiRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts.headers,
+        body: bytes::Bytes::new(),
+        origin_url: format!("http://{host}"),
+    };
+    let response = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            api.body = bytes;
+            dispatch::dispatch(&state, api).await
+        }
+        Err(_) => {
+            let mut response = ApiResponse::from_error(&ApiError::PayloadTooLarge { limit }, "", 0);
+            response.set_header("x-content-type-options", "nosniff");
+            response
+        }
+    };
+    into_response(response)
+}
+
+fn into_response(api: ApiResponse) -> Response {
+    let mut response = Response::new(Body::from(api.body));
+    *response.status_mut() = api.status;
+    *response.headers_mut() = api.headers;
+    response
+}

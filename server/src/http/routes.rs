@@ -1,0 +1,115 @@
+//! The route table (URL-ENDPOINTS): which path under `/v1` is which endpoint, and the methods
+//! each one allows.
+
+use http::Method;
+use percent_encoding::percent_decode_str;
+
+use crate::error::ApiError;
+use crate::resource::kind::{Kind, Place};
+
+/// An endpoint under `/v1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Hello,
+    Heartbeat,
+    LbHeartbeat,
+    Version,
+    Contribute,
+    Resource(Place),
+}
+
+const PLURAL_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::POST, Method::DELETE];
+const OBJECT_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PUT, Method::PATCH, Method::DELETE];
+const READ_METHODS: &[Method] = &[Method::GET, Method::HEAD];
+
+impl Route {
+    /// The methods this endpoint answers (OPTIONS aside).
+    pub fn methods(&self) -> &'static [Method] {
+        match self {
+            Route::Resource(place) if place.id.is_none() => PLURAL_METHODS,
+            Route::Resource(_) => OBJECT_METHODS,
+            _ => READ_METHODS,
+        }
+    }
+
+    /// The `Allow` header value, e.g. `GET, HEAD, PUT, PATCH, DELETE, OPTIONS`.
+    pub fn allow_header(&self, separator: &str) -> String {
+        let mut names: Vec<&str> = self.methods().iter().map(Method::as_str).collect();
+        names.push("OPTIONS");
+        names.join(separator)
+    }
+}
+
+/// Decodes one path segment; `None` when it is not UTF-8 once decoded.
+fn decode(segment: &str) -> Option<String> {
+    percent_decode_str(segment).decode_utf8().ok().map(|s| s.into_owned())
+}
+
+/// Matches the path after `/v1` (`""`, `/`, `/buckets/b1`...). `Ok(None)`: no route.
+pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
+    let route = match path {
+        "/" => Some(Route::Hello),
+        "/__heartbeat__" => Some(Route::Heartbeat),
+        "/__lbheartbeat__" => Some(Route::LbHeartbeat),
+        "/__version__" => Some(Route::Version),
+        "/contribute.json" => Some(Route::Contribute),
+        _ => None,
+    };
+    if route.is_some() {
+        return Ok(route);
+    }
+    let Some(rest) = path.strip_prefix('/') else { return Ok(None) };
+    let raw: Vec<&str> = rest.split('/').collect();
+    if raw.iter().any(|s| s.is_empty()) {
+        return Ok(None);
+    }
+    let mut segments = Vec::with_capacity(raw.len());
+    for segment in raw {
+        segments.push(
+            decode(segment)
+                .ok_or_else(|| ApiError::invalid(crate::error::Location::Path, None, "Invalid URL path."))?,
+        );
+    }
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let place = match s.as_slice() {
+        ["buckets"] => Place::list(Kind::Bucket, vec![]),
+        ["buckets", b] => Place::object(Kind::Bucket, vec![], b.to_string()),
+        ["buckets", b, "collections"] => Place::list(Kind::Collection, vec![b.to_string()]),
+        ["buckets", b, "collections", c] => Place::object(Kind::Collection, vec![b.to_string()], c.to_string()),
+        ["buckets", b, "groups"] => Place::list(Kind::Group, vec![b.to_string()]),
+        ["buckets", b, "groups", g] => Place::object(Kind::Group, vec![b.to_string()], g.to_string()),
+        ["buckets", b, "collections", c, "records"] => Place::list(Kind::Record, vec![b.to_string(), c.to_string()]),
+        ["buckets", b, "collections", c, "records", r] => {
+            Place::object(Kind::Record, vec![b.to_string(), c.to_string()], r.to_string())
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Route::Resource(place)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_resources_and_decodes_ids() -> Result<(), ApiError> {
+        assert_eq!(match_route("/")?, Some(Route::Hello));
+        assert_eq!(
+            match_route("/buckets/b%201/collections/c/records")?,
+            Some(Route::Resource(Place::list(Kind::Record, vec!["b 1".into(), "c".into()])))
+        );
+        assert_eq!(match_route("/buckets/b/")?, None);
+        assert_eq!(match_route("/nothing")?, None);
+        assert!(match_route("/buckets/%FF").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn allow_headers_list_the_route_methods() -> Result<(), ApiError> {
+        let plural = match_route("/buckets")?.expect("route");
+        assert_eq!(plural.allow_header(", "), "HEAD, GET, POST, DELETE, OPTIONS");
+        let object = match_route("/buckets/b")?.expect("route");
+        assert_eq!(object.allow_header(", "), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
+        Ok(())
+    }
+}

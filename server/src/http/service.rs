@@ -1,0 +1,101 @@
+//! Service endpoints: hello (URL-HELLO), heartbeats, `__version__`, `contribute.json`.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::http::message::{ApiRequest, ApiResponse};
+use crate::http::state::AppState;
+use crate::settings::{PolicyKind, Settings};
+
+/// The capabilities this server has, as hello lists them (URL-CAPABILITIES).
+fn capabilities(settings: &Settings) -> Value {
+    let mut caps = Map::new();
+    if settings.auth_policies.iter().any(|p| p.kind == PolicyKind::BasicAuth) {
+        caps.insert(
+            "basicauth".into(),
+            json!({
+                "description": "Very basic authentication sessions. Not for production use.",
+                "url": "http://kinto.readthedocs.io/en/stable/api/1.x/authentication.html",
+            }),
+        );
+    }
+    Value::Object(caps)
+}
+
+/// `GET /v1/`.
+pub async fn hello(state: &AppState, request: &ApiRequest, user_id: Option<String>) -> Result<ApiResponse, ApiError> {
+    let settings = &state.settings;
+    let mut body = Map::new();
+    body.insert("project_name".into(), json!(settings.project_name));
+    body.insert("project_version".into(), json!(settings.project_version));
+    body.insert("http_api_version".into(), json!(settings.http_api_version));
+    body.insert("project_docs".into(), json!(settings.project_docs));
+    body.insert("url".into(), json!(format!("{}/v1/", request.origin_url)));
+    body.insert("config".into(), Value::Null);
+    if let Some(eos) = &settings.eos {
+        body.insert("eos".into(), json!(eos));
+    }
+    body.insert(
+        "settings".into(),
+        json!({
+            "batch_max_requests": settings.batch_max_requests,
+            "readonly": settings.readonly,
+            "explicit_permissions": settings.explicit_permissions,
+        }),
+    );
+    if let Some(user_id) = user_id {
+        let lookup = user_id.clone();
+        let principals = state.store.read(move |tx| crate::auth::principals(tx, Some(&lookup))).await?;
+        body.insert("user".into(), json!({"id": user_id, "principals": principals}));
+    }
+    body.insert("capabilities".into(), capabilities(settings));
+    let mut response = ApiResponse::json(200, &Value::Object(body));
+    if settings.readonly {
+        let seconds = settings.root_cache_expires_seconds.max(0) as u64;
+        response.set_header("cache-control", format!("max-age={seconds}"));
+        let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+        response.set_header("expires", httpdate::fmt_http_date(expires));
+    }
+    Ok(response)
+}
+
+/// `GET /v1/__heartbeat__`: 200 when storage answers, else 503 with the same body.
+pub async fn heartbeat(state: &AppState) -> ApiResponse {
+    let store = state.store.clone();
+    let healthy = tokio::task::spawn_blocking(move || store.healthy()).await.unwrap_or(false);
+    let body = json!({"storage": healthy, "permission": healthy, "cache": true});
+    ApiResponse::json(if healthy { 200 } else { 503 }, &body)
+}
+
+/// `GET /v1/__lbheartbeat__`.
+pub fn lbheartbeat() -> ApiResponse {
+    ApiResponse::json(200, &json!({}))
+}
+
+/// `GET /v1/__version__`: always a document (Kinto answers 500 without a file).
+pub fn version() -> ApiResponse {
+    ApiResponse::json(
+        200,
+        &json!({
+            "name": "kintoun",
+            "version": env!("CARGO_PKG_VERSION"),
+            "source": "https://github.com/kintoun/kintoun",
+            "commit": option_env!("KINTOUN_COMMIT").unwrap_or("unknown"),
+        }),
+    )
+}
+
+/// `GET /v1/contribute.json`.
+pub fn contribute() -> ApiResponse {
+    ApiResponse::json(
+        200,
+        &json!({
+            "name": "Kintoun",
+            "description": "A Kinto-compatible JSON storage server for the desktop.",
+            "repository": {"url": "https://github.com/kintoun/kintoun", "license": "Apache-2.0", "tests": ""},
+            "participate": {"home": "https://github.com/kintoun/kintoun", "docs": "https://kinto.readthedocs.io/"},
+            "bugs": {"list": "https://github.com/kintoun/kintoun/issues", "report": "https://github.com/kintoun/kintoun/issues/new"},
+            "keywords": ["json", "storage", "sync", "kinto", "desktop"],
+        }),
+    )
+}

@@ -1,0 +1,15 @@
+//! What every request handler shares: settings, the store, the resolved secrets.
+
+use std::sync::Arc;
+
+use crate::settings::Settings;
+use crate::storage::Store;
+
+/// Shared, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    /// The key for Basic Auth user ids (`userid_hmac_secret`, or the generated one).
+    pub userid_secret: Arc<str>,
+}

@@ -1,0 +1,196 @@
+//! Operations on a list: GET/HEAD (with counts), POST (create, or return the existing object),
+//! DELETE (OP-LIST-*), filtered to what the caller may access (PERM-LIST-FILTER) and paginated
+//! newest first (REC-PAGE-*).
+
+use serde_json::{Value, json};
+
+use super::Engine;
+use super::params::{ListParams, encode_token};
+use super::respond::{Verdict, with_timestamp};
+use super::{body, ids};
+use crate::error::ApiError;
+use crate::http::message::ApiResponse;
+use crate::resource::kind::Place;
+use crate::storage::{AccessFilter, Comparison, ListQuery, StoredObject};
+
+impl Engine<'_> {
+    /// `None` when the caller may `permission` the whole list; otherwise the filter to the
+    /// objects it may access by their own ACL, or a refusal when it may access none and may
+    /// not create either.
+    fn list_access(&mut self, permission: &str) -> Result<Option<AccessFilter>, ApiError> {
+        if self.allowed_on_list(permission)? {
+            return Ok(None);
+        }
+        let kind = self.place().kind;
+        let filter = AccessFilter {
+            uri_prefix: self.place().list_prefix(),
+            permissions: if permission == "read" { kind.listing_permissions() } else { vec!["write"] },
+            principals: self.principals.clone(),
+        };
+        if self.tx.any_accessible(&filter)? || self.allowed_to_create()? { Ok(Some(filter)) } else { Err(self.deny()) }
+    }
+
+    /// The page size: `_limit`, capped by `paginate_by` (also the default) and the fetch size.
+    fn page_size(&self, params: &ListParams) -> usize {
+        let requested = params.limit.or(self.settings.paginate_by).unwrap_or(usize::MAX);
+        let capped = match self.settings.paginate_by {
+            Some(max) => requested.min(max),
+            None => requested,
+        };
+        capped.min(self.settings.storage_max_fetch_size).max(1)
+    }
+
+    fn query(&self, params: &ListParams, access: Option<AccessFilter>, include_deleted: bool) -> ListQuery {
+        let mut last_modified = Vec::new();
+        if let Some(since) = params.since {
+            last_modified.push((Comparison::Gt, since));
+        }
+        if let Some(before) = params.before {
+            last_modified.push((Comparison::Lt, before));
+        }
+        ListQuery {
+            include_deleted,
+            last_modified,
+            exclude_ids: params.exclude_ids.clone(),
+            access,
+            before_position: params.token.as_ref().map(|t| match &t.id {
+                Some(id) => (t.last_modified, id.clone()),
+                // A token without id resumes strictly before its timestamp.
+                None => (t.last_modified, String::new()),
+            }),
+            limit: None,
+        }
+    }
+
+    /// The absolute URL of the next page, keeping every query parameter.
+    fn next_page(&self, params: &ListParams, limit: usize, last: &StoredObject) -> String {
+        let offset = params.token.as_ref().map_or(0, |t| t.offset) + limit as u64;
+        let token = encode_token(last.last_modified, &last.id, offset);
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.call.query {
+            if name != "_limit" && name != "_token" {
+                query.append_pair(name, value);
+            }
+        }
+        query.append_pair("_limit", &limit.to_string());
+        query.append_pair("_token", &token);
+        format!("{}?{}", self.call.url, query.finish())
+    }
+
+    pub(super) fn get_list(&mut self) -> Result<ApiResponse, ApiError> {
+        let access = self.list_access("read")?;
+        let params = self.call.params.clone()?;
+        let preconditions = self.call.preconditions.clone()?;
+        let collection = self.parent_collection()?;
+        self.check_ancestor_ids()?;
+        let timestamp = self.list_timestamp()?;
+        if let Verdict::NotModified = self.list_preconditions(&preconditions, timestamp, true)? {
+            return Ok(self.not_modified(timestamp));
+        }
+        let parent = self.place().parent_uri();
+        let kind = self.place().kind;
+        let mut query = self.query(&params, access, params.filters_on_timestamps());
+        let mut response = if self.call.head {
+            let total = self.tx.count(&parent, kind.name(), &query)?;
+            ApiResponse::empty(200)
+                .with_header("total-objects", total.to_string())
+                .with_header("total-records", total.to_string())
+        } else {
+            let limit = self.page_size(&params);
+            query.limit = Some(limit.saturating_add(1));
+            let mut objects = self.tx.list(&parent, kind.name(), &query)?;
+            let more = objects.len() > limit;
+            objects.truncate(limit);
+            let next = match (more, objects.last()) {
+                (true, Some(last)) => Some(self.next_page(&params, limit, last)),
+                _ => None,
+            };
+            let body = json!({"data": objects.into_iter().map(|o| Value::Object(o.data)).collect::<Vec<_>>()});
+            let mut response = ApiResponse::json(200, &body);
+            if let Some(next) = next {
+                response.set_header("next-page", next);
+            }
+            response
+        };
+        if params.used_to {
+            response.set_header(
+                "alert",
+                crate::json::to_string(&json!({
+                    "code": "soft-eol",
+                    "message": "_to is now deprecated, you should use _before instead",
+                    "url": "https://kinto.readthedocs.io/en/2.4.0/api/resource.html#list-of-available-url-parameters"
+                })),
+            );
+        }
+        let response = with_timestamp(response, timestamp);
+        Ok(self.cache_headers(response, collection.as_ref()))
+    }
+
+    pub(super) fn post_list(&mut self) -> Result<ApiResponse, ApiError> {
+        let kind = self.place().kind;
+        self.parent_collection()?;
+        let given_id = self.call.body.data_id().map(str::to_owned);
+        let existing = match &given_id {
+            Some(id) => self.live(id)?,
+            None => None,
+        };
+        match &existing {
+            Some(object) => {
+                let place = Place::object(kind, self.place().ancestors.clone(), object.id.clone());
+                self.require(&place, kind.read_permission())?;
+            }
+            None if self.allowed_to_create()? => {}
+            None => return Err(self.deny()),
+        }
+        let envelope = body::envelope(self.call.body.value()?, kind)?;
+        let preconditions = self.call.preconditions.clone()?;
+        self.check_ancestor_ids()?;
+        let id = match envelope.data.as_ref().and_then(|d| d.get("id")) {
+            Some(Value::String(id)) if ids::is_valid(kind, id) => id.clone(),
+            Some(_) => return Err(ApiError::invalid_object_id()),
+            None => ids::generate(kind),
+        };
+        if let Some(object) = &existing {
+            self.object_preconditions(&preconditions, Some(object), false)?;
+            let place = Place::object(kind, self.place().ancestors.clone(), object.id.clone());
+            let acl = self.tx.acl(&place.uri())?;
+            return Ok(self.object_response(200, object, &acl));
+        }
+        self.object_preconditions(&preconditions, None, false)?;
+        let data = envelope.data.clone().unwrap_or_default();
+        let (stored, acl) = self.save(&id, None, data, envelope.acl())?;
+        Ok(self.object_response(201, &stored, &acl))
+    }
+
+    pub(super) fn delete_list(&mut self) -> Result<ApiResponse, ApiError> {
+        let access = self.list_access("write")?;
+        let params = self.call.params.clone()?;
+        let preconditions = self.call.preconditions.clone()?;
+        self.parent_collection()?;
+        self.check_ancestor_ids()?;
+        let timestamp = self.list_timestamp()?;
+        self.list_preconditions(&preconditions, timestamp, false)?;
+        let limit = self.page_size(&params);
+        let mut query = self.query(&params, access, false);
+        query.limit = Some(limit.saturating_add(1));
+        let parent = self.place().parent_uri();
+        let mut objects = self.tx.list(&parent, self.place().kind.name(), &query)?;
+        let more = objects.len() > limit;
+        objects.truncate(limit);
+        let next = match (more, objects.last()) {
+            (true, Some(last)) => Some(self.next_page(&params, limit, last)),
+            _ => None,
+        };
+        let mut tombstones = Vec::with_capacity(objects.len());
+        for object in &objects {
+            tombstones.push(self.remove(object, None)?);
+        }
+        let newest = tombstones.iter().map(|t| t.last_modified).max().unwrap_or(timestamp);
+        let data: Vec<Value> = tombstones.into_iter().map(|t| Value::Object(t.data)).collect();
+        let mut response = with_timestamp(ApiResponse::json(200, &json!({"data": data})), newest);
+        if let Some(next) = next {
+            response.set_header("next-page", next);
+        }
+        Ok(response)
+    }
+}

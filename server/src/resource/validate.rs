@@ -1,0 +1,89 @@
+//! Checks on the user data of each kind (OBJ-RESERVED, OBJ-KINDS): group members, collection
+//! `cache_expires`, and the reserved fields the server owns.
+
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::resource::body::{py_repr, py_str};
+use crate::resource::kind::Kind;
+
+/// Validates and normalises `data` for an object of `kind` (e.g. groups get `members: []`).
+pub fn data(kind: Kind, data: &mut Map<String, Value>) -> Result<(), ApiError> {
+    match kind {
+        Kind::Group => members(data),
+        Kind::Collection => cache_expires(data),
+        Kind::Bucket | Kind::Record => Ok(()),
+    }
+}
+
+fn members(data: &mut Map<String, Value>) -> Result<(), ApiError> {
+    let members = data.entry("members").or_insert_with(|| Value::Array(Vec::new()));
+    let Value::Array(items) = members else {
+        return Err(ApiError::invalid_body("data.members", format!("\"{}\" is not iterable", py_str(members))));
+    };
+    for (index, item) in items.iter().enumerate() {
+        let name = format!("data.members.{index}");
+        match item {
+            Value::String(s) if s == "system.Everyone" || s.starts_with("/buckets/") => {
+                return Err(ApiError::invalid_body(&name, format!("'{s}' is not a valid user ID.")));
+            }
+            Value::String(_) => {}
+            other => {
+                return Err(ApiError::invalid_body(&name, format!("{} is not a string: {{'': ''}}", py_repr(other))));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cache_expires(data: &Map<String, Value>) -> Result<(), ApiError> {
+    match data.get("cache_expires") {
+        None => Ok(()),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
+        Some(other) => {
+            Err(ApiError::invalid_body("data.cache_expires", format!("\"{}\" is not a number", py_str(other))))
+        }
+    }
+}
+
+/// The group members as strings (after [`data`] validated them).
+pub fn member_list(data: &Map<String, Value>) -> Vec<String> {
+    data.get("members")
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(kind: Kind, value: Value) -> Result<Map<String, Value>, String> {
+        let mut map = value.as_object().cloned().unwrap_or_default();
+        data(kind, &mut map).map(|_| map).map_err(|e| e.body("")["message"].as_str().unwrap_or("").to_owned())
+    }
+
+    #[test]
+    fn groups_get_members_and_reject_everyone() {
+        assert_eq!(check(Kind::Group, json!({})).map(|m| m["members"].clone()), Ok(json!([])));
+        assert_eq!(
+            check(Kind::Group, json!({"members": ["system.Everyone"]})),
+            Err("data.members.0 in body: 'system.Everyone' is not a valid user ID.".to_owned())
+        );
+        assert_eq!(
+            check(Kind::Group, json!({"members": "x"})),
+            Err("data.members in body: \"x\" is not iterable".into())
+        );
+        assert!(check(Kind::Group, json!({"members": ["system.Authenticated"]})).is_ok());
+    }
+
+    #[test]
+    fn cache_expires_must_be_an_integer() {
+        assert_eq!(
+            check(Kind::Collection, json!({"cache_expires": "abc"})),
+            Err("data.cache_expires in body: \"abc\" is not a number".into())
+        );
+        assert!(check(Kind::Collection, json!({"cache_expires": 10})).is_ok());
+    }
+}

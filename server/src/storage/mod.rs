@@ -1,0 +1,234 @@
+//! Storage: the [`Tx`] trait every backend implements, and the [`Store`] handle the server uses.
+//!
+//! The resource engine is synchronous code that runs *inside* a storage job: a read job on a
+//! read-only connection, or a write job on the single writer thread, inside one transaction. A
+//! backend only has to run jobs ([`Backend`]) and offer the primitive operations ([`Tx`]):
+//! objects keyed by `(parent_id, resource_name, id)`, per-list timestamps that only grow,
+//! access-control entries `(object_uri, permission, principal)` and group memberships.
+//! Objects are JSON objects that always carry `id` and `last_modified` (and `deleted: true`
+//! for tombstones).
+
+pub mod sqlite;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+
+/// A failure of the storage layer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// A uniqueness or concurrency conflict: the client may retry (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend cannot serve now (disk full, locked, I/O error): 503.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back (a bug or a damaged file): 500.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A read job tried to write; the request is replayed as a write job.
+    #[error("a read-only job needs to write")]
+    NeedsWrite,
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// One stored object or tombstone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredObject {
+    pub id: String,
+    pub last_modified: i64,
+    pub deleted: bool,
+    /// The whole object, including `id`, `last_modified` (and `deleted` for tombstones).
+    pub data: Map<String, Value>,
+}
+
+/// An access control list: permission name -> principals.
+pub type Acl = BTreeMap<String, BTreeSet<String>>;
+
+/// Restricts a listing to the objects whose *own* ACL grants one of `permissions` to one of
+/// `principals` (PERM-LIST-FILTER). `uri_prefix` is the listed objects' URI without the id,
+/// e.g. `/buckets/b1/collections/`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessFilter {
+    pub uri_prefix: String,
+    pub permissions: Vec<&'static str>,
+    pub principals: Vec<String>,
+}
+
+/// A comparison used by listings. Values are compared as SQLite compares JSON scalars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Gt,
+    Lt,
+}
+
+/// What a listing returns: which objects, in which order, how many.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    /// Include tombstones (only when the caller filters on `last_modified`).
+    pub include_deleted: bool,
+    /// `last_modified` bounds (`_since`, `_before`).
+    pub last_modified: Vec<(Comparison, i64)>,
+    /// Objects whose id is in this list are left out (`exclude_id`).
+    pub exclude_ids: Vec<String>,
+    /// Only the objects the caller may access through their own ACL.
+    pub access: Option<AccessFilter>,
+    /// Keyset position: only objects strictly older than `(last_modified, id)`.
+    pub before_position: Option<(i64, String)>,
+    /// At most this many objects (newest first).
+    pub limit: Option<usize>,
+}
+
+/// Which timestamp a write should get (TS-CLIENT-VALUE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// `max(now, list timestamp + 1)`.
+    Now,
+    /// A value the client asked for, subject to the list rules.
+    Requested(i64),
+}
+
+/// The primitive operations of a storage transaction.
+pub trait Tx {
+    /// The object or tombstone stored under this key.
+    fn get(&mut self, parent: &str, resource: &str, id: &str) -> StorageResult<Option<StoredObject>>;
+
+    /// Stores `data` (user fields; `id`/`last_modified` are set here) with a new timestamp,
+    /// replacing any object or tombstone with that id.
+    fn put(
+        &mut self,
+        parent: &str,
+        resource: &str,
+        id: &str,
+        data: Map<String, Value>,
+        stamp: Stamp,
+    ) -> StorageResult<StoredObject>;
+
+    /// Replaces the object by a tombstone with a new timestamp.
+    fn delete(&mut self, parent: &str, resource: &str, id: &str, stamp: Stamp) -> StorageResult<StoredObject>;
+
+    /// Objects of a list, newest first.
+    fn list(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<StoredObject>>;
+
+    /// Number of live objects a listing would return without its limit.
+    fn count(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<u64>;
+
+    /// The list timestamp (TS-LIST); the first access of a never-used list stores "now".
+    fn list_timestamp(&mut self, parent: &str, resource: &str) -> StorageResult<i64>;
+
+    /// Removes, without tombstones, every object whose parent is `uri` or lies below it, their
+    /// list timestamps, every ACL below `uri` and the memberships of groups below it.
+    fn purge_below(&mut self, uri: &str) -> StorageResult<()>;
+
+    /// The object's own ACL.
+    fn acl(&mut self, object_uri: &str) -> StorageResult<Acl>;
+
+    /// Replaces the object's own ACL (an empty one removes it).
+    fn set_acl(&mut self, object_uri: &str, acl: &Acl) -> StorageResult<()>;
+
+    /// Whether any principal holds any of the `(object_uri, permission)` grants.
+    fn any_ace(&mut self, grants: &[(String, &'static str)], principals: &[String]) -> StorageResult<bool>;
+
+    /// Whether some object directly under `filter.uri_prefix` grants access by its own ACL.
+    fn any_accessible(&mut self, filter: &AccessFilter) -> StorageResult<bool>;
+
+    /// Group principals held by any of these user ids (including `system.Authenticated`).
+    fn member_of(&mut self, user_ids: &[&str]) -> StorageResult<Vec<String>>;
+
+    /// Makes `members` exactly the holders of the group principal `group_uri`.
+    fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()>;
+}
+
+/// A job run inside a transaction; it reports whether its changes are kept.
+pub type ReadJob = Box<dyn FnOnce(&mut dyn Tx) + Send>;
+
+/// A write job returns whether to keep its changes, and a completion that learns whether the
+/// commit succeeded: replies are sent only once the data is durable.
+pub type WriteJob = Box<dyn FnOnce(&mut dyn Tx) -> WriteOutcome + Send>;
+
+/// What a write job hands back to the writer.
+pub struct WriteOutcome {
+    pub keep: bool,
+    pub complete: Box<dyn FnOnce(StorageResult<()>) + Send>,
+}
+
+/// A storage backend: runs jobs on its connections.
+pub trait Backend: Send + Sync {
+    fn run_read(&self, job: ReadJob);
+    fn run_write(&self, job: WriteJob);
+    /// A cheap liveness check for `/__heartbeat__`.
+    fn healthy(&self) -> bool;
+}
+
+/// The handle the server uses to run typed jobs on a backend.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+}
+
+impl Store {
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Store { backend }
+    }
+
+    /// Runs `f` in a read-only snapshot.
+    pub async fn read<T, E>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        self.backend.run_read(Box::new(move |tx| {
+            let _ = sender.send(f(tx));
+        }));
+        receiver.await.unwrap_or_else(|_| Err(StorageError::Unavailable("read job was dropped".into()).into()))
+    }
+
+    /// Runs `f` in the write transaction; its changes are kept when it returns `Ok` and the
+    /// result is delivered after the commit is durable.
+    pub async fn write<T, E>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        self.write_with(move |tx| {
+            let result = f(tx);
+            let keep = result.is_ok();
+            (result, keep)
+        })
+        .await
+    }
+
+    /// Like [`Store::write`], but `f` decides itself whether its changes are kept.
+    pub async fn write_with<T, E>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> (Result<T, E>, bool) + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        self.backend.run_write(Box::new(move |tx| {
+            let (result, keep) = f(tx);
+            WriteOutcome {
+                keep,
+                complete: Box::new(move |commit| {
+                    let reply = match commit {
+                        Ok(()) => result,
+                        Err(err) => Err(err.into()),
+                    };
+                    let _ = sender.send(reply);
+                }),
+            }
+        }));
+        receiver.await.unwrap_or_else(|_| Err(StorageError::Unavailable("write job was dropped".into()).into()))
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.backend.healthy()
+    }
+}

@@ -1,0 +1,94 @@
+//! Versioned schema migrations for the SQLite backend, tracked in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry upgrades the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: objects, list timestamps, access control entries, group memberships.
+    r#"
+    CREATE TABLE objects (
+        parent_id     TEXT    NOT NULL,
+        resource_name TEXT    NOT NULL,
+        id            TEXT    NOT NULL,
+        last_modified INTEGER NOT NULL,
+        deleted       INTEGER NOT NULL DEFAULT 0,
+        data          TEXT    NOT NULL,
+        PRIMARY KEY (parent_id, resource_name, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX objects_by_time ON objects (parent_id, resource_name, last_modified DESC, id DESC);
+
+    CREATE TABLE timestamps (
+        parent_id     TEXT    NOT NULL,
+        resource_name TEXT    NOT NULL,
+        last_modified INTEGER NOT NULL,
+        PRIMARY KEY (parent_id, resource_name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE aces (
+        object_id  TEXT NOT NULL,
+        permission TEXT NOT NULL,
+        principal  TEXT NOT NULL,
+        PRIMARY KEY (object_id, permission, principal)
+    ) WITHOUT ROWID;
+    CREATE INDEX aces_by_principal ON aces (principal, permission, object_id);
+
+    CREATE TABLE memberships (
+        user_id   TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        PRIMARY KEY (user_id, principal)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_by_principal ON memberships (principal);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`CURRENT_VERSION`], one transaction per step. Refuses a database
+/// written by a newer Kintoun.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<MigrationReport> {
+    let from: usize = conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))? as usize;
+    if from > CURRENT_VERSION {
+        return Ok(MigrationReport { from, to: from, too_new: true });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied storage migration");
+    }
+    Ok(MigrationReport { from, to: CURRENT_VERSION, too_new: false })
+}
+
+/// What [`migrate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub from: usize,
+    pub to: usize,
+    /// The file comes from a newer version of Kintoun; it was left untouched.
+    pub too_new: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_once() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        let first = migrate(&mut conn)?;
+        assert_eq!((first.from, first.to), (0, CURRENT_VERSION));
+        let second = migrate(&mut conn)?;
+        assert_eq!((second.from, second.to), (CURRENT_VERSION, CURRENT_VERSION));
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "user_version", 999)?;
+        assert!(migrate(&mut conn)?.too_new);
+        Ok(())
+    }
+}

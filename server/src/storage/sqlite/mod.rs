@@ -1,0 +1,395 @@
+//! The SQLite backend: one database file in WAL mode, one writer thread that commits queued
+//! write jobs together (group commit, one savepoint per job), and a small pool of read-only
+//! connections for read jobs. A reply to a write is only sent once its commit is durable.
+
+mod migrations;
+mod tx;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use migrations::CURRENT_VERSION as SCHEMA_VERSION;
+pub use tx::now_ms;
+use tx::{SqliteTx, map_err};
+
+use crate::storage::{Backend, ReadJob, StorageError, StorageResult, WriteJob};
+
+/// Most write jobs committed together in one transaction.
+const MAX_GROUP: usize = 128;
+
+/// How durable a commit is (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// fsync the WAL on every commit: survives power loss.
+    #[default]
+    Full,
+    /// fsync at checkpoints only: survives a killed process, not a power cut.
+    Normal,
+}
+
+/// Options for opening the database.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub path: PathBuf,
+    pub durability: Durability,
+    pub readers: usize,
+}
+
+/// The SQLite backend handle.
+pub struct SqliteBackend {
+    writer: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    writer_thread: Mutex<Option<thread::JoinHandle<()>>>,
+    readers: Arc<ReadPool>,
+    healthy: Arc<AtomicBool>,
+}
+
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    max_idle: usize,
+}
+
+fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        },
+    )?;
+    conn.pragma_update(None, "cache_size", -16000)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {path}: {source}")]
+    Directory { path: PathBuf, source: std::io::Error },
+    #[error("cannot open the database {path}: {source}")]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("the database {path} was written by a newer Kintoun (schema {found}, this build knows {known})")]
+    TooNew { path: PathBuf, found: usize, known: usize },
+    #[error("cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+}
+
+impl SqliteBackend {
+    /// Opens (creating and migrating if needed) the database at `options.path`.
+    pub fn open(options: &SqliteOptions) -> Result<Self, OpenError> {
+        let path = options.path.clone();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::Directory { path: dir.to_owned(), source })?;
+        }
+        let sqlite_err = |source| OpenError::Sqlite { path: path.clone(), source };
+        let mut conn = Connection::open(&path).map_err(sqlite_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite_err)?;
+        configure(&conn, options.durability).map_err(sqlite_err)?;
+        let report = migrations::migrate(&mut conn).map_err(sqlite_err)?;
+        if report.too_new {
+            return Err(OpenError::TooNew { path, found: report.from, known: migrations::CURRENT_VERSION });
+        }
+        let healthy = Arc::new(AtomicBool::new(true));
+        let (sender, receiver) = mpsc::channel::<WriteJob>();
+        let writer_health = healthy.clone();
+        let handle = thread::Builder::new()
+            .name("kintoun-writer".into())
+            .spawn(move || writer_loop(conn, receiver, writer_health))
+            .map_err(OpenError::Thread)?;
+        let readers =
+            Arc::new(ReadPool { path: path.clone(), idle: Mutex::new(Vec::new()), max_idle: options.readers.max(1) });
+        // Open one reader now so that a broken file fails at start, not at the first request.
+        let first = readers.open().map_err(sqlite_err)?;
+        readers.put_back(first);
+        tracing::info!(path = %path.display(), schema = migrations::CURRENT_VERSION, "storage opened");
+        Ok(SqliteBackend {
+            writer: Mutex::new(Some(sender)),
+            writer_thread: Mutex::new(Some(handle)),
+            readers,
+            healthy,
+        })
+    }
+
+    /// Stops accepting writes and waits for queued ones to be committed.
+    pub fn close(&self) {
+        if let Ok(mut writer) = self.writer.lock() {
+            writer.take();
+        }
+        if let Some(handle) = self.writer_thread.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.readers.path
+    }
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl ReadPool {
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        configure(&conn, Durability::Normal)?;
+        Ok(conn)
+    }
+
+    fn take(&self) -> rusqlite::Result<Connection> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match reused {
+            Some(conn) => Ok(conn),
+            None => self.open(),
+        }
+    }
+
+    fn put_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.max_idle {
+                idle.push(conn);
+            }
+        }
+    }
+
+    fn run(&self, job: ReadJob) {
+        let conn = match self.take() {
+            Ok(conn) => conn,
+            Err(err) => {
+                tracing::error!(%err, "cannot open a read connection");
+                return; // dropping the job answers 503
+            }
+        };
+        if let Err(err) = conn.execute_batch("BEGIN") {
+            tracing::error!(%err, "cannot begin a read transaction");
+            return;
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut tx = SqliteTx { conn: &conn, writable: false };
+            job(&mut tx);
+        }));
+        let _ = conn.execute_batch("COMMIT");
+        if outcome.is_err() {
+            tracing::error!("a read job panicked");
+        }
+        self.put_back(conn);
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn run_read(&self, job: ReadJob) {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || pool.run(job));
+    }
+
+    fn run_write(&self, job: WriteJob) {
+        let sender = self.writer.lock().ok().and_then(|w| w.clone());
+        if let Some(sender) = sender {
+            // A send error drops the job, which answers 503.
+            let _ = sender.send(job);
+        }
+    }
+
+    fn healthy(&self) -> bool {
+        if !self.healthy.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.readers.take() {
+            Ok(conn) => {
+                let ok = conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0)).is_ok();
+                self.readers.put_back(conn);
+                ok
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// The writer thread: takes every queued job, runs each in its own savepoint inside one
+/// transaction, commits once, then tells each job how the commit went.
+fn writer_loop(conn: Connection, receiver: mpsc::Receiver<WriteJob>, healthy: Arc<AtomicBool>) {
+    while let Ok(first) = receiver.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(%err, "cannot begin a write transaction");
+            healthy.store(false, Ordering::Relaxed);
+            continue; // the dropped jobs answer 503
+        }
+        let mut completions = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+                tracing::error!(%err, "cannot open a savepoint");
+                continue;
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let mut tx = SqliteTx { conn: &conn, writable: true };
+                job(&mut tx)
+            }));
+            match outcome {
+                Ok(outcome) => {
+                    let end = if outcome.keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                    match conn.execute_batch(end) {
+                        Ok(()) => completions.push(outcome.complete),
+                        Err(err) => {
+                            tracing::error!(%err, "cannot close a savepoint");
+                            (outcome.complete)(Err(map_err(err)));
+                        }
+                    }
+                }
+                Err(_) => {
+                    tracing::error!("a write job panicked; its changes were rolled back");
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                }
+            }
+        }
+        let commit: StorageResult<()> = conn.execute_batch("COMMIT").map_err(|err| {
+            let _ = conn.execute_batch("ROLLBACK");
+            map_err(err)
+        });
+        healthy.store(commit.is_ok(), Ordering::Relaxed);
+        if let Err(err) = &commit {
+            tracing::error!(%err, "commit failed");
+        }
+        for complete in completions {
+            complete(commit.clone().map_err(|e: StorageError| e));
+        }
+    }
+    // Channel closed: checkpoint so the WAL does not linger.
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{ListQuery, Stamp, Store};
+    use serde_json::{Map, json};
+
+    fn open(dir: &tempfile::TempDir) -> Store {
+        let backend = SqliteBackend::open(&SqliteOptions {
+            path: dir.path().join("test.sqlite"),
+            durability: Durability::Normal,
+            readers: 2,
+        })
+        .expect("open");
+        Store::new(Arc::new(backend))
+    }
+
+    fn fields(value: serde_json::Value) -> Map<String, serde_json::Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn write_then_read_back() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let stored =
+            store.write(|tx| tx.put("/buckets/b", "collection", "c", fields(json!({"a": 1})), Stamp::Now)).await?;
+        let read = store.read(|tx| tx.get("/buckets/b", "collection", "c")).await?;
+        assert_eq!(read.as_ref().map(|o| &o.data), Some(&stored.data));
+        assert_eq!(stored.data["a"], json!(1));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn timestamps_strictly_increase_per_list() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let stamps = store
+            .write(|tx| {
+                let mut out = Vec::new();
+                for i in 0..50 {
+                    out.push(tx.put("p", "record", &format!("r{i}"), Map::new(), Stamp::Now)?.last_modified);
+                }
+                Ok::<_, StorageError>(out)
+            })
+            .await?;
+        assert!(stamps.windows(2).all(|w| w[0] < w[1]));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn requested_timestamps_follow_the_list_rules() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let (past, equal, list_after) = store
+            .write(|tx| {
+                let first = tx.put("p", "record", "a", Map::new(), Stamp::Now)?.last_modified;
+                let past = tx.put("p", "record", "b", Map::new(), Stamp::Requested(123))?.last_modified;
+                let equal = tx.put("p", "record", "c", Map::new(), Stamp::Requested(first))?.last_modified;
+                let list = tx.list_timestamp("p", "record")?;
+                Ok::<_, StorageError>((past, equal - first, list - first))
+            })
+            .await?;
+        assert_eq!((past, equal, list_after), (123, 1, 1));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_is_rolled_back_alone() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let failed: Result<(), StorageError> = store
+            .write(|tx| {
+                tx.put("p", "record", "lost", Map::new(), Stamp::Now)?;
+                Err(StorageError::Conflict("test".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        store.write(|tx| tx.put("p", "record", "kept", Map::new(), Stamp::Now).map(drop)).await?;
+        let all = store.read(|tx| tx.list("p", "record", &ListQuery::default())).await?;
+        assert_eq!(all.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), vec!["kept"]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn reads_never_write() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let result = store.read(|tx| tx.list_timestamp("never", "record")).await;
+        assert!(matches!(result, Err(StorageError::NeedsWrite)));
+        let stamp = store.write(|tx| tx.list_timestamp("never", "record")).await?;
+        assert_eq!(store.read(|tx| tx.list_timestamp("never", "record")).await?, stamp);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn purge_removes_everything_below_but_not_siblings() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        store
+            .write(|tx| {
+                tx.put("/buckets/b/collections/c", "record", "r", Map::new(), Stamp::Now)?;
+                tx.put("/buckets/b/collections/c2", "record", "r", Map::new(), Stamp::Now)?;
+                tx.put("/buckets/b0", "collection", "x", Map::new(), Stamp::Now)?;
+                tx.purge_below("/buckets/b/collections/c")
+            })
+            .await?;
+        let gone = store.read(|tx| tx.get("/buckets/b/collections/c", "record", "r")).await?;
+        let kept = store.read(|tx| tx.get("/buckets/b/collections/c2", "record", "r")).await?;
+        let sibling = store.read(|tx| tx.get("/buckets/b0", "collection", "x")).await?;
+        assert!(gone.is_none() && kept.is_some() && sibling.is_some());
+        Ok(())
+    }
+}

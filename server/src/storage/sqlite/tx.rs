@@ -1,0 +1,384 @@
+//! [`Tx`] on a SQLite connection that is already inside a transaction.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use serde_json::{Map, Value};
+
+use crate::storage::{AccessFilter, Acl, Comparison, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
+
+/// A transaction on `conn`; `writable` is false on read-only snapshot connections.
+pub struct SqliteTx<'c> {
+    pub conn: &'c Connection,
+    pub writable: bool,
+}
+
+pub(crate) fn map_err(err: rusqlite::Error) -> StorageError {
+    use rusqlite::ErrorCode;
+    match &err {
+        rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+            ErrorCode::ConstraintViolation => StorageError::Conflict(err.to_string()),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StorageError::Conflict(err.to_string()),
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StorageError::Corrupt(err.to_string()),
+            _ => StorageError::Unavailable(err.to_string()),
+        },
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            StorageError::Corrupt(err.to_string())
+        }
+        _ => StorageError::Unavailable(err.to_string()),
+    }
+}
+
+/// Milliseconds since the epoch, from the system clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The smallest string greater than every string that starts with `prefix`'s last byte bumped:
+/// `uri + "/"` .. `uri + "0"` bounds everything below `uri`.
+fn below_bounds(uri: &str) -> (String, String) {
+    (format!("{uri}/"), format!("{uri}0"))
+}
+
+fn prefix_upper_bound(prefix: &str) -> String {
+    // Prefixes end with '/', the byte before '0'.
+    match prefix.strip_suffix('/') {
+        Some(stem) => format!("{stem}0"),
+        None => format!("{prefix}\u{10FFFF}"),
+    }
+}
+
+fn parse_object(id: String, last_modified: i64, deleted: bool, text: &str) -> StorageResult<StoredObject> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(data)) => Ok(StoredObject { id, last_modified, deleted, data }),
+        Ok(_) => Err(StorageError::Corrupt(format!("object {id} is not a JSON object"))),
+        Err(err) => Err(StorageError::Corrupt(format!("object {id}: {err}"))),
+    }
+}
+
+/// SQL conditions and parameters shared by `list` and `count`.
+fn list_conditions(parent: &str, resource: &str, query: &ListQuery, live_only: bool) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from("parent_id = ? AND resource_name = ?");
+    let mut args: Vec<SqlValue> = vec![parent.to_owned().into(), resource.to_owned().into()];
+    if live_only || !query.include_deleted {
+        sql.push_str(" AND deleted = 0");
+    }
+    for (comparison, value) in &query.last_modified {
+        sql.push_str(match comparison {
+            Comparison::Gt => " AND last_modified > ?",
+            Comparison::Lt => " AND last_modified < ?",
+        });
+        args.push((*value).into());
+    }
+    if !query.exclude_ids.is_empty() {
+        sql.push_str(" AND id NOT IN (");
+        sql.push_str(&vec!["?"; query.exclude_ids.len()].join(","));
+        sql.push(')');
+        args.extend(query.exclude_ids.iter().cloned().map(SqlValue::from));
+    }
+    if let Some(access) = &query.access {
+        let (clause, access_args) = access_subquery(access);
+        sql.push_str(" AND id IN (");
+        sql.push_str(&clause);
+        sql.push(')');
+        args.extend(access_args);
+    }
+    (sql, args)
+}
+
+/// `SELECT <id> FROM aces ...` for the objects directly under the prefix granting access.
+fn access_subquery(access: &AccessFilter) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(
+        "SELECT substr(object_id, ?) AS id FROM aces WHERE object_id >= ? AND object_id < ? AND permission IN (",
+    );
+    let mut args: Vec<SqlValue> = vec![
+        (access.uri_prefix.chars().count() as i64 + 1).into(),
+        access.uri_prefix.clone().into(),
+        prefix_upper_bound(&access.uri_prefix).into(),
+    ];
+    sql.push_str(&vec!["?"; access.permissions.len().max(1)].join(","));
+    if access.permissions.is_empty() {
+        args.push(SqlValue::Null);
+    }
+    args.extend(access.permissions.iter().map(|p| SqlValue::from(p.to_string())));
+    sql.push_str(") AND principal IN (");
+    sql.push_str(&vec!["?"; access.principals.len().max(1)].join(","));
+    if access.principals.is_empty() {
+        args.push(SqlValue::Null);
+    }
+    args.extend(access.principals.iter().cloned().map(SqlValue::from));
+    sql.push(')');
+    (sql, args)
+}
+
+impl SqliteTx<'_> {
+    fn require_writable(&self) -> StorageResult<()> {
+        if self.writable { Ok(()) } else { Err(StorageError::NeedsWrite) }
+    }
+
+    fn stored_list_timestamp(&self, parent: &str, resource: &str) -> StorageResult<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT last_modified FROM timestamps WHERE parent_id = ? AND resource_name = ?")
+            .and_then(|mut stmt| stmt.query_row(params![parent, resource], |row| row.get(0)).optional())
+            .map_err(map_err)
+    }
+
+    fn store_list_timestamp(&self, parent: &str, resource: &str, value: i64) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES (?, ?, ?) \
+                 ON CONFLICT (parent_id, resource_name) DO UPDATE SET last_modified = excluded.last_modified",
+            )
+            .and_then(|mut stmt| stmt.execute(params![parent, resource, value]))
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    /// Assigns a timestamp in the list following TS-MONOTONIC and TS-CLIENT-VALUE.
+    fn next_timestamp(&self, parent: &str, resource: &str, stamp: Stamp) -> StorageResult<i64> {
+        let current = self.stored_list_timestamp(parent, resource)?.unwrap_or(0);
+        let (assigned, list) = match stamp {
+            Stamp::Now => {
+                let next = now_ms().max(current + 1);
+                (next, next)
+            }
+            Stamp::Requested(value) if value == current => (current + 1, current + 1),
+            Stamp::Requested(value) if value > current => (value, value),
+            Stamp::Requested(value) => (value, current),
+        };
+        if list != current {
+            self.store_list_timestamp(parent, resource, list)?;
+        }
+        Ok(assigned)
+    }
+
+    fn store_object(&self, parent: &str, resource: &str, object: &StoredObject) -> StorageResult<()> {
+        let text = crate::json::to_string(&object.data);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data) \
+                 VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (parent_id, resource_name, id) DO UPDATE SET \
+                 last_modified = excluded.last_modified, deleted = excluded.deleted, data = excluded.data",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![parent, resource, object.id, object.last_modified, object.deleted, text])
+            })
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    fn select_objects(&self, sql: &str, args: Vec<SqlValue>) -> StorageResult<Vec<StoredObject>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, bool>(2)?, row.get::<_, String>(3)?))
+            })
+            .map_err(map_err)?;
+        let mut objects = Vec::new();
+        for row in rows {
+            let (id, last_modified, deleted, text) = row.map_err(map_err)?;
+            objects.push(parse_object(id, last_modified, deleted, &text)?);
+        }
+        Ok(objects)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn get(&mut self, parent: &str, resource: &str, id: &str) -> StorageResult<Option<StoredObject>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT last_modified, deleted, data FROM objects \
+                 WHERE parent_id = ? AND resource_name = ? AND id = ?",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![parent, resource, id], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, bool>(1)?, row.get::<_, String>(2)?))
+                })
+                .optional()
+            })
+            .map_err(map_err)?;
+        row.map(|(last_modified, deleted, text)| parse_object(id.to_owned(), last_modified, deleted, &text)).transpose()
+    }
+
+    fn put(
+        &mut self,
+        parent: &str,
+        resource: &str,
+        id: &str,
+        mut data: Map<String, Value>,
+        stamp: Stamp,
+    ) -> StorageResult<StoredObject> {
+        self.require_writable()?;
+        let last_modified = self.next_timestamp(parent, resource, stamp)?;
+        data.insert("id".into(), Value::String(id.to_owned()));
+        data.insert("last_modified".into(), Value::from(last_modified));
+        data.remove("deleted");
+        let object = StoredObject { id: id.to_owned(), last_modified, deleted: false, data };
+        self.store_object(parent, resource, &object)?;
+        Ok(object)
+    }
+
+    fn delete(&mut self, parent: &str, resource: &str, id: &str, stamp: Stamp) -> StorageResult<StoredObject> {
+        self.require_writable()?;
+        let last_modified = self.next_timestamp(parent, resource, stamp)?;
+        let mut data = Map::new();
+        data.insert("id".into(), Value::String(id.to_owned()));
+        data.insert("last_modified".into(), Value::from(last_modified));
+        data.insert("deleted".into(), Value::Bool(true));
+        let object = StoredObject { id: id.to_owned(), last_modified, deleted: true, data };
+        self.store_object(parent, resource, &object)?;
+        Ok(object)
+    }
+
+    fn list(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<StoredObject>> {
+        let (mut conditions, mut args) = list_conditions(parent, resource, query, false);
+        if let Some((last_modified, id)) = &query.before_position {
+            conditions.push_str(" AND (last_modified, id) < (?, ?)");
+            args.push((*last_modified).into());
+            args.push(id.clone().into());
+        }
+        let mut sql = format!(
+            "SELECT id, last_modified, deleted, data FROM objects WHERE {conditions} \
+             ORDER BY last_modified DESC, id DESC"
+        );
+        if let Some(limit) = query.limit {
+            sql.push_str(" LIMIT ?");
+            args.push((limit.min(i64::MAX as usize) as i64).into());
+        }
+        self.select_objects(&sql, args)
+    }
+
+    fn count(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<u64> {
+        let (conditions, args) = list_conditions(parent, resource, query, true);
+        let sql = format!("SELECT COUNT(*) FROM objects WHERE {conditions}");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(args), |row| row.get::<_, i64>(0)))
+            .map(|n| n.max(0) as u64)
+            .map_err(map_err)
+    }
+
+    fn list_timestamp(&mut self, parent: &str, resource: &str) -> StorageResult<i64> {
+        if let Some(value) = self.stored_list_timestamp(parent, resource)? {
+            return Ok(value);
+        }
+        self.require_writable()?;
+        let now = now_ms();
+        self.store_list_timestamp(parent, resource, now)?;
+        Ok(now)
+    }
+
+    fn purge_below(&mut self, uri: &str) -> StorageResult<()> {
+        self.require_writable()?;
+        let (low, high) = below_bounds(uri);
+        let statements = [
+            "DELETE FROM objects WHERE parent_id = ?1 OR (parent_id >= ?2 AND parent_id < ?3)",
+            "DELETE FROM timestamps WHERE parent_id = ?1 OR (parent_id >= ?2 AND parent_id < ?3)",
+            "DELETE FROM aces WHERE object_id >= ?2 AND object_id < ?3 AND ?1 IS NOT NULL",
+            "DELETE FROM memberships WHERE principal >= ?2 AND principal < ?3 AND ?1 IS NOT NULL",
+        ];
+        for sql in statements {
+            self.conn
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute(params![uri, low, high]))
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    fn acl(&mut self, object_uri: &str) -> StorageResult<Acl> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT permission, principal FROM aces WHERE object_id = ?").map_err(map_err)?;
+        let rows = stmt
+            .query_map(params![object_uri], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(map_err)?;
+        let mut acl = Acl::new();
+        for row in rows {
+            let (permission, principal) = row.map_err(map_err)?;
+            acl.entry(permission).or_default().insert(principal);
+        }
+        Ok(acl)
+    }
+
+    fn set_acl(&mut self, object_uri: &str, acl: &Acl) -> StorageResult<()> {
+        self.require_writable()?;
+        self.conn
+            .prepare_cached("DELETE FROM aces WHERE object_id = ?")
+            .and_then(|mut stmt| stmt.execute(params![object_uri]))
+            .map_err(map_err)?;
+        let mut insert = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO aces (object_id, permission, principal) VALUES (?, ?, ?)")
+            .map_err(map_err)?;
+        for (permission, principals) in acl {
+            for principal in principals {
+                insert.execute(params![object_uri, permission, principal]).map_err(map_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn any_ace(&mut self, grants: &[(String, &'static str)], principals: &[String]) -> StorageResult<bool> {
+        if grants.is_empty() || principals.is_empty() {
+            return Ok(false);
+        }
+        let mut sql = String::from("SELECT EXISTS (SELECT 1 FROM aces WHERE (");
+        let mut args: Vec<SqlValue> = Vec::with_capacity(grants.len() * 2 + principals.len());
+        for (index, (uri, permission)) in grants.iter().enumerate() {
+            if index > 0 {
+                sql.push_str(" OR ");
+            }
+            sql.push_str("(object_id = ? AND permission = ?)");
+            args.push(uri.clone().into());
+            args.push(permission.to_string().into());
+        }
+        sql.push_str(") AND principal IN (");
+        sql.push_str(&vec!["?"; principals.len()].join(","));
+        sql.push_str("))");
+        args.extend(principals.iter().cloned().map(SqlValue::from));
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(args), |row| row.get::<_, bool>(0)))
+            .map_err(map_err)
+    }
+
+    fn any_accessible(&mut self, filter: &AccessFilter) -> StorageResult<bool> {
+        let (subquery, args) = access_subquery(filter);
+        // Only ids directly under the prefix count (no further '/').
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM ({subquery}) WHERE instr(id, '/') = 0)");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(args), |row| row.get::<_, bool>(0)))
+            .map_err(map_err)
+    }
+
+    fn member_of(&mut self, user_ids: &[&str]) -> StorageResult<Vec<String>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT principal FROM memberships WHERE user_id IN ({}) ORDER BY principal",
+            vec!["?"; user_ids.len()].join(",")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let rows = stmt.query_map(params_from_iter(user_ids.iter()), |row| row.get::<_, String>(0)).map_err(map_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
+    fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()> {
+        self.require_writable()?;
+        self.conn
+            .prepare_cached("DELETE FROM memberships WHERE principal = ?")
+            .and_then(|mut stmt| stmt.execute(params![group_uri]))
+            .map_err(map_err)?;
+        let mut insert = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO memberships (user_id, principal) VALUES (?, ?)")
+            .map_err(map_err)?;
+        for member in members {
+            insert.execute(params![member, group_uri]).map_err(map_err)?;
+        }
+        Ok(())
+    }
+}
