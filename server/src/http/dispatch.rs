@@ -31,6 +31,13 @@ pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
     response
 }
 
+/// Kinto's error response with the common headers, for failures before dispatching.
+pub fn error_response(state: &AppState, request: &ApiRequest, err: &ApiError) -> ApiResponse {
+    let mut response = ApiResponse::from_error(err, &state.settings.error_info_link, state.settings.retry_after_seconds);
+    finish(state, request, &mut response);
+    response
+}
+
 /// Adds the headers every response carries.
 fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse) {
     let settings = &state.settings;

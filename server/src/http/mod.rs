@@ -40,11 +40,7 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
             api.body = bytes;
             dispatch::dispatch(&state, api).await
         }
-        Err(_) => {
-            let mut response = ApiResponse::from_error(&ApiError::PayloadTooLarge { limit }, "", 0);
-            response.set_header("x-content-type-options", "nosniff");
-            response
-        }
+        Err(_) => dispatch::error_response(&state, &api, &ApiError::PayloadTooLarge { limit }),
     };
     into_response(response)
 }

@@ -51,12 +51,15 @@ impl BodyInput {
     }
 }
 
+/// Permission name → principals as given in a body; `None` for a JSON null ("not given").
+pub type PermissionEntries = Vec<(String, Option<Vec<String>>)>;
+
 /// A validated `{data, permissions}` body.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Envelope {
     pub data: Option<Map<String, Value>>,
     /// Permission name → principals; `None` values (JSON null) are "not given".
-    pub permissions: Option<Vec<(String, Option<Vec<String>>)>>,
+    pub permissions: Option<PermissionEntries>,
 }
 
 impl Envelope {
@@ -130,7 +133,7 @@ pub fn envelope(value: &Value, kind: Kind) -> Result<Envelope, ApiError> {
 }
 
 /// Validates a `permissions` member: known names, lists of strings (null = not given).
-pub fn permissions(value: &Value, kind: Kind) -> Result<Vec<(String, Option<Vec<String>>)>, ApiError> {
+pub fn permissions(value: &Value, kind: Kind) -> Result<PermissionEntries, ApiError> {
     let Value::Object(map) = value else {
         return Err(not_a_mapping("permissions", value));
     };
@@ -184,27 +187,27 @@ mod tests {
     #[test]
     fn messages_match_kinto() {
         assert_eq!(
-            message(envelope(&json!([1, 2]), Kind::Bucket).err().expect("error")),
+            message(envelope(&json!([1, 2]), Kind::Bucket).expect_err("error")),
             "\"[1, 2]\" is not a mapping type: Does not implement dict-like functionality."
         );
         assert_eq!(
-            message(envelope(&json!({"data": 1}), Kind::Bucket).err().expect("error")),
+            message(envelope(&json!({"data": 1}), Kind::Bucket).expect_err("error")),
             "data in body: \"1\" is not a mapping type: Does not implement dict-like functionality."
         );
         assert_eq!(
-            message(envelope(&json!({"data": {}, "foo": 1}), Kind::Bucket).err().expect("error")),
+            message(envelope(&json!({"data": {}, "foo": 1}), Kind::Bucket).expect_err("error")),
             "Unrecognized keys in mapping: \"{'foo': 1}\""
         );
         assert_eq!(
-            message(envelope(&json!({"permissions": {"admin": []}}), Kind::Bucket).err().expect("error")),
+            message(envelope(&json!({"permissions": {"admin": []}}), Kind::Bucket).expect_err("error")),
             "permissions in body: \"admin\" is not one of read, write, collection:create, group:create"
         );
         assert_eq!(
-            message(envelope(&json!({"permissions": {"read": "x"}}), Kind::Record).err().expect("error")),
+            message(envelope(&json!({"permissions": {"read": "x"}}), Kind::Record).expect_err("error")),
             "permissions.read in body: \"x\" is not iterable"
         );
         assert_eq!(
-            message(envelope(&json!({"permissions": {"read": [1]}}), Kind::Record).err().expect("error")),
+            message(envelope(&json!({"permissions": {"read": [1]}}), Kind::Record).expect_err("error")),
             "permissions.read.0 in body: 1 is not a string: {'': ''}"
         );
     }

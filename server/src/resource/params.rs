@@ -175,7 +175,7 @@ mod tests {
         assert_eq!(Preconditions::parse(&headers("if-match", "\"123\""))?.if_match, Some(Tag::Timestamp(123)));
         assert_eq!(Preconditions::parse(&headers("if-none-match", "*"))?.if_none_match, Some(Tag::Any));
         for bad in ["123", "W/\"123\"", "\"*\"", "\"1\", \"2\"", "\"\""] {
-            let err = Preconditions::parse(&headers("if-match", bad)).err().expect("rejected");
+            let err = Preconditions::parse(&headers("if-match", bad)).expect_err("rejected");
             assert_eq!(
                 err.body("")["message"],
                 "If-Match in header: The value should be integer between double quotes."
@@ -189,7 +189,7 @@ mod tests {
         let query = |v: &str| vec![("_since".to_owned(), v.to_owned())];
         assert_eq!(ListParams::parse(&query("\"12\""))?.since, Some(12));
         assert_eq!(ListParams::parse(&query("null"))?.since, None);
-        let err = ListParams::parse(&query("abc")).err().expect("rejected");
+        let err = ListParams::parse(&query("abc")).expect_err("rejected");
         assert_eq!(err.body("")["message"], "_since in querystring: \"abc\" is not a number");
         Ok(())
     }
@@ -199,14 +199,14 @@ mod tests {
         let token = encode_token(42, "r1", 3);
         let parsed = ListParams::parse(&[("_token".to_owned(), token)])?.token;
         assert_eq!(parsed, Some(PageToken { last_modified: 42, id: Some("r1".into()), offset: 3 }));
-        let err = ListParams::parse(&[("_token".to_owned(), "garbage".to_owned())]).err().expect("rejected");
+        let err = ListParams::parse(&[("_token".to_owned(), "garbage".to_owned())]).expect_err("rejected");
         assert_eq!(err.body("")["message"], "querystring: _token has invalid content");
         Ok(())
     }
 
     #[test]
     fn limit_is_validated() {
-        let err = ListParams::parse(&[("_limit".to_owned(), "-1".to_owned())]).err().expect("rejected");
+        let err = ListParams::parse(&[("_limit".to_owned(), "-1".to_owned())]).expect_err("rejected");
         assert_eq!(err.body("")["message"], "_limit in querystring: -1 is less than minimum value 0");
     }
 }
