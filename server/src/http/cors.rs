@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::{ApiError, Location};
+use crate::error::{ApiError, Detail, Location};
 use crate::http::message::{ApiRequest, ApiResponse};
 use crate::http::routes::Route;
 use crate::settings::Settings;
@@ -48,15 +48,24 @@ pub fn allow_origin(settings: &Settings, origin: &str) -> Result<String, ApiErro
     Err(ApiError::invalid(Location::Header, Some("Origin"), format!("{origin} not allowed")))
 }
 
-fn mandatory(name: &str) -> ApiError {
-    ApiError::invalid(Location::Header, Some(name), "this header is mandatory")
+fn mandatory(name: &str) -> Detail {
+    Detail::new(Location::Header, Some(name), "this header is mandatory")
 }
 
 /// Answers `OPTIONS` on an API route (CORS-PREFLIGHT).
 pub fn preflight(settings: &Settings, request: &ApiRequest, route: &Route) -> Result<ApiResponse, ApiError> {
-    let origin = request.header("origin").ok_or_else(|| mandatory("Origin"))?;
-    let method =
-        request.header("access-control-request-method").ok_or_else(|| mandatory("Access-Control-Request-Method"))?;
+    let origin = request.header("origin");
+    let method = request.header("access-control-request-method");
+    let (Some(origin), Some(method)) = (origin, method) else {
+        let mut details = Vec::new();
+        if method.is_none() {
+            details.push(mandatory("Access-Control-Request-Method"));
+        }
+        if origin.is_none() {
+            details.push(mandatory("Origin"));
+        }
+        return Err(ApiError::Invalid(details));
+    };
     let allowed_origin = allow_origin(settings, origin)?;
     if !route.methods().iter().any(|m| m.as_str() == method) && method != "OPTIONS" {
         return Err(ApiError::invalid(Location::Header, Some("Access-Control-Request-Method"), "Method not allowed"));

@@ -19,6 +19,7 @@ use crate::resource::params::{ListParams, Preconditions};
 use crate::resource::{self, Call};
 
 const JSON_TYPES: &[&str] = &["application/json"];
+const PATCH_TYPES: &[&str] = &["application/json", "application/merge-patch+json", "application/json-patch+json"];
 
 /// Runs a request through the whole pipeline.
 pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
@@ -33,13 +34,14 @@ pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
 
 /// Kinto's error response with the common headers, for failures before dispatching.
 pub fn error_response(state: &AppState, request: &ApiRequest, err: &ApiError) -> ApiResponse {
-    let mut response = ApiResponse::from_error(err, &state.settings.error_info_link, state.settings.retry_after_seconds);
+    let mut response =
+        ApiResponse::from_error(err, &state.settings.error_info_link, state.settings.retry_after_seconds);
     finish(state, request, &mut response);
     response
 }
 
 /// Adds the headers every response carries.
-fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse) {
+pub fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse) {
     let settings = &state.settings;
     response.set_header("x-content-type-options", "nosniff");
     response.set_header("content-security-policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; ");
@@ -90,7 +92,48 @@ fn accepts_json(accept: &str) -> bool {
         .any(|range| matches!(range.as_str(), "*/*" | "application/*" | "application/json"))
 }
 
+/// What a request turns into once the common checks passed.
+pub enum Prepared {
+    /// Answered already (redirects, preflights, static endpoints).
+    Done(ApiResponse),
+    /// A service endpoint that needs the state.
+    Service(Route, Option<String>),
+    /// A call on a resource, run in a storage job.
+    Resource(Call),
+    /// `POST /v1/batch`.
+    Batch,
+}
+
 async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    match prepare(state, request)? {
+        Prepared::Done(response) => Ok(response),
+        Prepared::Service(route, user_id) => service_response(state, request, &route, user_id).await,
+        Prepared::Resource(call) => run_call(state, call).await,
+        Prepared::Batch => crate::http::batch::run(state, request).await,
+    }
+}
+
+/// Answers a service endpoint.
+pub async fn service_response(
+    state: &AppState,
+    request: &ApiRequest,
+    route: &Route,
+    user_id: Option<String>,
+) -> Result<ApiResponse, ApiError> {
+    match route {
+        Route::Hello => service::hello(state, request, user_id).await,
+        Route::Heartbeat => Ok(service::heartbeat(state).await),
+        Route::LbHeartbeat => Ok(service::lbheartbeat()),
+        Route::Version => Ok(service::version()),
+        Route::Contribute => Ok(service::contribute()),
+        Route::Batch | Route::Resource(_) => Err(ApiError::Internal("not a service endpoint".into())),
+    }
+}
+
+/// The checks every request goes through, in Kinto's order: end of service, Host, version
+/// prefix, routing, preflight, Origin, method, readonly, Content-Type, Accept; then
+/// authentication and the typed call.
+pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiError> {
     let settings = &state.settings;
     if guards::end_of_service(settings) == Some(true) {
         return Err(ApiError::Gone);
@@ -100,37 +143,37 @@ async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResp
     // Version prefix (URL-VERSION-REDIRECT, URL-VERSION-404).
     let path = request.path.as_str();
     let Some(after_v) = path.strip_prefix("/v") else {
-        return version_redirect(state, request);
+        return version_redirect(state, request).map(Prepared::Done);
     };
     let digits = after_v.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || !(after_v.len() == digits || after_v[digits..].starts_with('/')) {
-        return version_redirect(state, request);
+        return version_redirect(state, request).map(Prepared::Done);
     }
     if &after_v[..digits] != "1" {
         return Err(ApiError::VersionNotAvailable);
     }
     let rest = &after_v[digits..];
     if rest.is_empty() {
-        return Ok(redirect(
-            format!(
-                "{}/v1/{}",
-                request.origin_url,
-                if request.query.is_empty() { String::new() } else { format!("?{}", request.query) }
-            ),
+        let target = format!("{}/v1/", request.origin_url);
+        return Ok(Prepared::Done(redirect(
+            with_query(&target, &request.query),
             settings.trailing_slash_redirect_ttl_seconds,
-        ));
+        )));
     }
 
     let Some(route) = match_route(rest)? else {
         if settings.trailing_slash_redirect_enabled && rest.len() > 1 && rest.ends_with('/') {
             let target = format!("{}/v1{}", request.origin_url, rest.trim_end_matches('/'));
-            return Ok(redirect(with_query(&target, &request.query), settings.trailing_slash_redirect_ttl_seconds));
+            return Ok(Prepared::Done(redirect(
+                with_query(&target, &request.query),
+                settings.trailing_slash_redirect_ttl_seconds,
+            )));
         }
         return Err(ApiError::UnknownRoute);
     };
 
     if request.method == Method::OPTIONS {
-        return cors::preflight(settings, request, &route);
+        return cors::preflight(settings, request, &route).map(Prepared::Done);
     }
     if let Some(origin) = request.header("origin") {
         cors::allow_origin(settings, origin)?;
@@ -142,48 +185,41 @@ async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResp
         return Err(ApiError::MethodNotAllowed { allow: route.allow_header(", ") });
     }
     if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
+        let allowed = if request.method == Method::PATCH { PATCH_TYPES } else { JSON_TYPES };
         if let Some(content_type) = request.header("content-type") {
-            if !JSON_TYPES.contains(&media_type(content_type).as_str()) {
-                return Err(ApiError::UnsupportedMediaType { allowed: JSON_TYPES });
+            if !allowed.contains(&media_type(content_type).as_str()) {
+                return Err(ApiError::UnsupportedMediaType { allowed });
             }
         }
     }
-    if let Some(accept) = request.header("accept") {
+    if let (Route::Resource(_), Some(accept)) = (&route, request.header("accept")) {
         if !accepts_json(accept) {
             return Err(ApiError::NotAcceptable);
         }
     }
 
     let user_id = auth::authenticate(&request.headers, settings, &state.userid_secret);
-    match route {
-        Route::Hello => service::hello(state, request, user_id).await,
-        Route::Heartbeat => Ok(service::heartbeat(state).await),
-        Route::LbHeartbeat => Ok(service::lbheartbeat()),
-        Route::Version => Ok(service::version()),
-        Route::Contribute => Ok(service::contribute()),
-        Route::Resource(place) => {
-            let call = Call {
-                method: request.method.clone(),
-                head: request.method == Method::HEAD,
-                body: if resource::writes(&request.method) && request.method != Method::DELETE {
-                    BodyInput::parse(&request.body)
-                } else {
-                    BodyInput::parse(b"")
-                },
-                preconditions: Preconditions::parse(&request.headers),
-                params: ListParams::parse(&request.query_pairs()),
-                user_id,
-                url: format!(
-                    "{}/v1{}",
-                    public_origin(state, request),
-                    request.path.strip_prefix("/v1").unwrap_or_default()
-                ),
-                query: request.query_pairs(),
-                place,
-            };
-            run_call(state, call).await
-        }
-    }
+    let place = match route {
+        Route::Batch => return Ok(Prepared::Batch),
+        Route::Resource(place) => place,
+        other => return Ok(Prepared::Service(other, user_id)),
+    };
+    let query = request.query_pairs();
+    Ok(Prepared::Resource(Call {
+        method: request.method.clone(),
+        head: request.method == Method::HEAD,
+        body: if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
+            BodyInput::parse(&request.body)
+        } else {
+            BodyInput::parse(b"")
+        },
+        preconditions: Preconditions::parse(&request.headers),
+        params: ListParams::parse(&query),
+        user_id,
+        url: format!("{}/v1{}", public_origin(state, request), rest),
+        query,
+        place,
+    }))
 }
 
 /// `{plural|object}_{kind}_{method}_enabled = false` removes a method (URL-ENDPOINT-TOGGLE).
@@ -220,7 +256,7 @@ fn version_redirect(state: &AppState, request: &ApiRequest) -> Result<ApiRespons
 
 /// Runs a resource call: reads on a snapshot (replayed on the writer if they must write),
 /// writes on the writer thread.
-async fn run_call(state: &AppState, call: Call) -> Result<ApiResponse, ApiError> {
+pub async fn run_call(state: &AppState, call: Call) -> Result<ApiResponse, ApiError> {
     let call = Arc::new(call);
     let settings = state.settings.clone();
     if !resource::writes(&call.method) {

@@ -1,6 +1,7 @@
 //! The HTTP shell: axum hands every request to [`dispatch::dispatch`] as an [`ApiRequest`];
 //! routing, CORS, redirects and errors follow Kinto's rules there rather than axum's.
 
+pub mod batch;
 pub mod cors;
 pub mod dispatch;
 pub mod guards;

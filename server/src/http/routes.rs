@@ -15,12 +15,14 @@ pub enum Route {
     LbHeartbeat,
     Version,
     Contribute,
+    Batch,
     Resource(Place),
 }
 
 const PLURAL_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::POST, Method::DELETE];
 const OBJECT_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PUT, Method::PATCH, Method::DELETE];
 const READ_METHODS: &[Method] = &[Method::GET, Method::HEAD];
+const BATCH_METHODS: &[Method] = &[Method::POST];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
@@ -28,6 +30,7 @@ impl Route {
         match self {
             Route::Resource(place) if place.id.is_none() => PLURAL_METHODS,
             Route::Resource(_) => OBJECT_METHODS,
+            Route::Batch => BATCH_METHODS,
             _ => READ_METHODS,
         }
     }
@@ -53,6 +56,7 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         "/__lbheartbeat__" => Some(Route::LbHeartbeat),
         "/__version__" => Some(Route::Version),
         "/contribute.json" => Some(Route::Contribute),
+        "/batch" => Some(Route::Batch),
         _ => None,
     };
     if route.is_some() {

@@ -49,10 +49,11 @@ pub struct SqliteBackend {
     healthy: Arc<AtomicBool>,
 }
 
+/// Reader threads, each owning a read-only connection, taking jobs from one queue.
 struct ReadPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    max_idle: usize,
+    queue: Mutex<Option<mpsc::Sender<ReadJob>>>,
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
 }
 
 fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
@@ -106,11 +107,7 @@ impl SqliteBackend {
             .name("kintoun-writer".into())
             .spawn(move || writer_loop(conn, receiver, writer_health))
             .map_err(OpenError::Thread)?;
-        let readers =
-            Arc::new(ReadPool { path: path.clone(), idle: Mutex::new(Vec::new()), max_idle: options.readers.max(1) });
-        // Open one reader now so that a broken file fails at start, not at the first request.
-        let first = readers.open().map_err(sqlite_err)?;
-        readers.put_back(first);
+        let readers = Arc::new(ReadPool::start(path.clone(), options.readers)?);
         tracing::info!(path = %path.display(), schema = migrations::CURRENT_VERSION, "storage opened");
         Ok(SqliteBackend {
             writer: Mutex::new(Some(sender)),
@@ -122,6 +119,7 @@ impl SqliteBackend {
 
     /// Stops accepting writes and waits for queued ones to be committed.
     pub fn close(&self) {
+        self.readers.stop();
         if let Ok(mut writer) = self.writer.lock() {
             writer.take();
         }
@@ -142,60 +140,81 @@ impl Drop for SqliteBackend {
     }
 }
 
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    configure(&conn, Durability::Normal)?;
+    Ok(conn)
+}
+
+/// Runs one read job in its own snapshot.
+fn run_read_job(conn: &Connection, job: ReadJob) {
+    if let Err(err) = conn.execute_batch("BEGIN") {
+        tracing::error!(%err, "cannot begin a read transaction");
+        return; // dropping the job answers 503
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut tx = SqliteTx { conn, writable: false };
+        job(&mut tx);
+    }));
+    let _ = conn.execute_batch("COMMIT");
+    if outcome.is_err() {
+        tracing::error!("a read job panicked");
+    }
+}
+
 impl ReadPool {
-    fn open(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        configure(&conn, Durability::Normal)?;
-        Ok(conn)
+    fn start(path: PathBuf, count: usize) -> Result<ReadPool, OpenError> {
+        let (sender, receiver) = mpsc::channel::<ReadJob>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut threads = Vec::with_capacity(count);
+        for index in 0..count.max(1) {
+            // Open every connection now so that a broken file fails at start.
+            let conn = open_reader(&path).map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
+            let receiver = receiver.clone();
+            let handle = thread::Builder::new()
+                .name(format!("kintoun-reader-{index}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => break,
+                        };
+                        match job {
+                            Ok(job) => run_read_job(&conn, job),
+                            Err(_) => break,
+                        }
+                    }
+                })
+                .map_err(OpenError::Thread)?;
+            threads.push(handle);
+        }
+        Ok(ReadPool { path, queue: Mutex::new(Some(sender)), threads: Mutex::new(threads) })
     }
 
-    fn take(&self) -> rusqlite::Result<Connection> {
-        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        match reused {
-            Some(conn) => Ok(conn),
-            None => self.open(),
+    fn submit(&self, job: ReadJob) {
+        let sender = self.queue.lock().ok().and_then(|q| q.clone());
+        if let Some(sender) = sender {
+            let _ = sender.send(job);
         }
     }
 
-    fn put_back(&self, conn: Connection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.max_idle {
-                idle.push(conn);
-            }
+    fn stop(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
         }
-    }
-
-    fn run(&self, job: ReadJob) {
-        let conn = match self.take() {
-            Ok(conn) => conn,
-            Err(err) => {
-                tracing::error!(%err, "cannot open a read connection");
-                return; // dropping the job answers 503
-            }
-        };
-        if let Err(err) = conn.execute_batch("BEGIN") {
-            tracing::error!(%err, "cannot begin a read transaction");
-            return;
+        let threads = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        for handle in threads {
+            let _ = handle.join();
         }
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let mut tx = SqliteTx { conn: &conn, writable: false };
-            job(&mut tx);
-        }));
-        let _ = conn.execute_batch("COMMIT");
-        if outcome.is_err() {
-            tracing::error!("a read job panicked");
-        }
-        self.put_back(conn);
     }
 }
 
 impl Backend for SqliteBackend {
     fn run_read(&self, job: ReadJob) {
-        let pool = self.readers.clone();
-        tokio::task::spawn_blocking(move || pool.run(job));
+        self.readers.submit(job);
     }
 
     fn run_write(&self, job: WriteJob) {
@@ -210,12 +229,8 @@ impl Backend for SqliteBackend {
         if !self.healthy.load(Ordering::Relaxed) {
             return false;
         }
-        match self.readers.take() {
-            Ok(conn) => {
-                let ok = conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0)).is_ok();
-                self.readers.put_back(conn);
-                ok
-            }
+        match open_reader(&self.readers.path) {
+            Ok(conn) => conn.query_row("SELECT COUNT(*) FROM timestamps", [], |row| row.get::<_, i64>(0)).is_ok(),
             Err(_) => false,
         }
     }
