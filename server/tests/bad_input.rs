@@ -95,15 +95,32 @@ fn any_method() -> BoxedStrategy<Method> {
     .boxed()
 }
 
-fn write_method() -> BoxedStrategy<Method> {
+/// A method that takes a body, on a URL where it makes sense (PUT/PATCH on objects, POST on
+/// lists), so that the body gets past routing; sometimes DELETE or GET on anything.
+fn write_call(segment: BoxedStrategy<String>) -> BoxedStrategy<(Method, String)> {
+    let object = (0u8..4, segment.clone(), segment.clone(), segment.clone()).prop_map(|(kind, a, b, c)| match kind {
+        0 => format!("/v1/buckets/{a}"),
+        1 => format!("/v1/buckets/{a}/collections/{b}"),
+        2 => format!("/v1/buckets/{a}/groups/{b}"),
+        _ => format!("/v1/buckets/{a}/collections/{b}/records/{c}"),
+    });
+    let list = (0u8..4, segment.clone(), segment.clone()).prop_map(|(kind, a, b)| match kind {
+        0 => "/v1/buckets".to_owned(),
+        1 => format!("/v1/buckets/{a}/collections"),
+        2 => format!("/v1/buckets/{a}/groups"),
+        _ => format!("/v1/buckets/{a}/collections/{b}/records"),
+    });
     prop_oneof![
-        3 => Just(Method::PUT),
-        3 => Just(Method::PATCH),
-        3 => Just(Method::POST),
-        1 => Just(Method::DELETE),
-        1 => Just(Method::GET),
+        6 => (prop_oneof![Just(Method::PUT), Just(Method::PATCH)], object),
+        3 => (Just(Method::POST), list),
+        1 => (prop_oneof![Just(Method::DELETE), Just(Method::GET)], path(segment)),
     ]
     .boxed()
+}
+
+/// Any method on any URL.
+fn any_call(segment: BoxedStrategy<String>) -> BoxedStrategy<(Method, String)> {
+    (any_method(), path(segment)).boxed()
 }
 
 /// The fixture id, or a plain valid id.
@@ -411,6 +428,16 @@ fn nested_text() -> BoxedStrategy<String> {
         .boxed()
 }
 
+/// `"id":...,` in a body's data: absent, the fixture's, or anything.
+fn id_member() -> BoxedStrategy<String> {
+    prop_oneof![
+        2 => Just(String::new()),
+        1 => Just(r#""id":"f1","#.to_owned()),
+        1 => json_leaf().prop_map(|v| format!(r#""id":{v},"#)),
+    ]
+    .boxed()
+}
+
 fn wild_body() -> BoxedStrategy<Option<Vec<u8>>> {
     let text = prop_oneof![
         3 => json_text(),
@@ -419,8 +446,8 @@ fn wild_body() -> BoxedStrategy<Option<Vec<u8>>> {
         1 => permissions_text().prop_map(|p| format!(r#"{{"permissions":{p}}}"#)),
         2 => json_patch_text(),
         2 => nested_text(),
-        2 => (json_leaf(), json_leaf())
-            .prop_map(|(id, lm)| format!(r#"{{"data":{{"id":{id},"last_modified":{lm},"n":1}}}}"#)),
+        3 => (id_member(), json_leaf())
+            .prop_map(|(id, lm)| format!(r#"{{"data":{{{id}"last_modified":{lm},"n":1}}}}"#)),
         1 => json_text().prop_map(|v| format!(r#"{{"data":{{"schema":{v}}}}}"#)),
         1 => json_text().prop_map(|v| format!(r#"{{"data":{{"members":{v}}}}}"#)),
         1 => any::<String>(),
@@ -450,13 +477,12 @@ fn sane_body() -> BoxedStrategy<Option<Vec<u8>>> {
 }
 
 fn input(
-    method: BoxedStrategy<Method>,
-    path: BoxedStrategy<String>,
+    call: BoxedStrategy<(Method, String)>,
     query: BoxedStrategy<Option<String>>,
     headers: BoxedStrategy<Vec<(&'static str, Vec<u8>)>>,
     body: BoxedStrategy<Option<Vec<u8>>>,
 ) -> impl Strategy<Value = Input> {
-    (method, path, query, headers, body).prop_map(|(method, path, query, headers, body)| Input {
+    (call, query, headers, body).prop_map(|((method, path), query, headers, body)| Input {
         method,
         path,
         query,
@@ -526,7 +552,9 @@ async fn check(server: &common::TestServer, input: &Input) -> Result<bool, TestC
 fn run_property(name: &str, strategy: impl Strategy<Value = Input>) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let server = runtime.block_on(common::start());
-    let config = Config { cases: CASES, failure_persistence: None, max_shrink_iters: 512, ..Config::default() };
+    // PROPTEST_CASES=5000 for a deeper run.
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(CASES);
+    let config = Config { cases, failure_persistence: None, max_shrink_iters: 512, ..Config::default() };
     let mut runner = TestRunner::new(config);
     let dirty = Cell::new(true);
     let result = runner.run(&strategy, |input| {
@@ -553,37 +581,31 @@ fn no_query() -> BoxedStrategy<Option<String>> {
 
 #[test]
 fn wild_bodies() {
-    run_property("wild bodies", input(write_method(), path(sane_segment()), no_query(), sane_headers(), wild_body()));
+    run_property("wild bodies", input(write_call(sane_segment()), no_query(), sane_headers(), wild_body()));
 }
 
 #[test]
 fn wild_ids() {
-    run_property("wild ids", input(any_method(), path(wild_segment()), no_query(), sane_headers(), sane_body()));
+    run_property("wild ids", input(any_call(wild_segment()), no_query(), sane_headers(), sane_body()));
 }
 
 #[test]
 fn wild_query_strings() {
     run_property(
         "wild query strings",
-        input(any_method(), path(sane_segment()), wild_query().prop_map(Some).boxed(), sane_headers(), sane_body()),
+        input(any_call(sane_segment()), wild_query().prop_map(Some).boxed(), sane_headers(), sane_body()),
     );
 }
 
 #[test]
 fn wild_headers_values() {
-    run_property("wild headers", input(any_method(), path(sane_segment()), no_query(), wild_headers(), sane_body()));
+    run_property("wild headers", input(any_call(sane_segment()), no_query(), wild_headers(), sane_body()));
 }
 
 #[test]
 fn everything_wild() {
     run_property(
         "everything wild",
-        input(
-            any_method(),
-            path(wild_segment()),
-            prop::option::weighted(0.5, wild_query()).boxed(),
-            wild_headers(),
-            wild_body(),
-        ),
+        input(any_call(wild_segment()), prop::option::weighted(0.5, wild_query()).boxed(), wild_headers(), wild_body()),
     );
 }

@@ -32,6 +32,9 @@ const EXPOSED: [&str; 13] = [
     "Total-Records",
 ];
 
+/// One request of a table-driven test: method, path, headers, raw body, expected status.
+type Case<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, Option<&'a str>, u16);
+
 /// Sends a request with raw headers and an optional raw body (no Content-Type added).
 async fn raw(server: &TestServer, method: Method, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
     let mut builder = server.req(method, path);
@@ -121,7 +124,7 @@ async fn cors_expose_headers_union() {
     let server = common::start().await;
     create_bucket(&server, "b1", "alice:secret").await;
     let auth = basic("alice:secret");
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<&str>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/v1/", vec![], None, 200),
         (Method::GET, "/v1/__heartbeat__", vec![], None, 200),
         (Method::GET, "/v1/buckets", vec![("Authorization", &auth)], None, 200),
@@ -281,7 +284,7 @@ async fn cors_headers_on_errors() {
     let server = common::start().await;
     create_bucket(&server, "b1", "alice:secret").await;
     let auth = basic("alice:secret");
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<&str>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/v1/buckets", vec![], None, 401),
         (Method::GET, "/v1/buckets/missing", vec![("Authorization", &auth)], None, 403),
         (Method::GET, "/v1/nothing", vec![], None, 404),
@@ -364,7 +367,7 @@ async fn cors_restricted_origins() {
 async fn backoff_header_on_every_response() {
     let server = common::start_with("backoff = 10").await;
     let auth = basic("alice:secret");
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<&str>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/v1/", vec![], None, 200),
         (Method::GET, "/v1/__heartbeat__", vec![], None, 200),
         (
@@ -408,14 +411,14 @@ async fn soft_end_of_service_alert() {
     assert_eq!(hello.status, 200, "{hello:?}");
     assert_eq!(hello.json["eos"], json!("2099-01-01"));
 
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, u16)> = vec![
-        (Method::GET, "/v1/", vec![], 200),
-        (Method::GET, "/v1/buckets", vec![], 401),
-        (Method::GET, "/v1/nothing", vec![], 404),
-        (Method::PUT, "/v1/buckets/x", vec![("Authorization", &auth)], 201),
+    let cases: Vec<Case> = vec![
+        (Method::GET, "/v1/", vec![], None, 200),
+        (Method::GET, "/v1/buckets", vec![], None, 401),
+        (Method::GET, "/v1/nothing", vec![], None, 404),
+        (Method::PUT, "/v1/buckets/x", vec![("Authorization", &auth)], None, 201),
     ];
-    for (method, path, headers, status) in cases {
-        let reply = raw(&server, method.clone(), path, &headers, None).await;
+    for (method, path, headers, body, status) in cases {
+        let reply = raw(&server, method.clone(), path, &headers, body).await;
         assert_eq!(reply.status, status, "{method} {path}: {reply:?}");
         let header = reply.header("alert").unwrap_or_else(|| panic!("{method} {path}: Alert header"));
         let parsed: Value = serde_json::from_str(header).expect("Alert is JSON");
@@ -436,18 +439,18 @@ async fn hard_end_of_service_gone() {
         "message": "The service you are trying to connect no longer exists at this location."
     });
     let auth = basic("alice:secret");
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>)> = vec![
-        (Method::GET, "/v1/", vec![]),
-        (Method::GET, "/v1/__heartbeat__", vec![]),
-        (Method::GET, "/v1/buckets", vec![]),
-        (Method::GET, "/v1/nothing", vec![]),
-        (Method::PUT, "/v1/buckets/x", vec![("Authorization", &auth)]),
-        (Method::GET, "/", vec![]),
-        (Method::OPTIONS, "/v1/buckets", vec![("Origin", ORIGIN), ("Access-Control-Request-Method", "GET")]),
+    let cases: Vec<Case> = vec![
+        (Method::GET, "/v1/", vec![], None, 410),
+        (Method::GET, "/v1/__heartbeat__", vec![], None, 410),
+        (Method::GET, "/v1/buckets", vec![], None, 410),
+        (Method::GET, "/v1/nothing", vec![], None, 410),
+        (Method::PUT, "/v1/buckets/x", vec![("Authorization", &auth)], None, 410),
+        (Method::GET, "/", vec![], None, 410),
+        (Method::OPTIONS, "/v1/buckets", vec![("Origin", ORIGIN), ("Access-Control-Request-Method", "GET")], None, 410),
     ];
-    for (method, path, headers) in cases {
-        let reply = raw(&server, method.clone(), path, &headers, None).await;
-        assert_eq!(reply.status, 410, "{method} {path}: {reply:?}");
+    for (method, path, headers, body, status) in cases {
+        let reply = raw(&server, method.clone(), path, &headers, body).await;
+        assert_eq!(reply.status, status, "{method} {path}: {reply:?}");
         assert_eq!(reply.json, gone, "{method} {path}");
         let header = reply.header("alert").unwrap_or_else(|| panic!("{method} {path}: Alert header"));
         let parsed: Value = serde_json::from_str(header).expect("Alert is JSON");

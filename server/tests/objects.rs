@@ -626,9 +626,11 @@ async fn obj_tombstone_for_every_kind() {
 async fn obj_cascade_collection_delete_purges_records_without_tombstones() {
     let s = common::start().await;
     setup(&s).await;
-    assert_eq!(put(&s, &record("r1"), ALICE, json!({"data": {"n": 1}})).await.status, 201);
+    let r = put(&s, &record("r1"), ALICE, json!({"data": {"n": 1}, "permissions": {"read": [BOB_ID]}})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(put(&s, &record("r2"), ALICE, json!({"data": {"n": 2}})).await.status, 201);
     expect_tombstone(&delete(&s, &record("r2"), ALICE).await, "r2");
+    assert_eq!(get(&s, &record("r1"), BOB).await.status, 200);
 
     expect_tombstone(&delete(&s, "/v1/buckets/b1/collections/c1", ALICE).await, "c1");
     expect(&get(&s, RECORDS, ALICE).await, 404, missing_parent("c1", "collection"));
@@ -648,6 +650,11 @@ async fn obj_cascade_collection_delete_purges_records_without_tombstones() {
     // The re-created collection replaced its own tombstone.
     let r = get(&s, "/v1/buckets/b1/collections?_since=0", ALICE).await;
     expect(&r, 200, json!({"data": [{"id": "c1", "last_modified": coll_ts}]}));
+
+    // The records' ACLs went away with them.
+    let r = put(&s, &record("r1"), ALICE, json!({"data": {"n": 1}})).await;
+    expect_object(&r, 201, json!({"n": 1, "id": "r1"}), alice_owned());
+    expect_403(&get(&s, &record("r1"), BOB).await);
 }
 
 #[tokio::test]
@@ -658,6 +665,10 @@ async fn obj_cascade_bucket_delete_purges_everything_below() {
     assert_eq!(put(&s, "/v1/buckets/b1/groups/g1", ALICE, json!({"data": {"members": [BOB_ID]}})).await.status, 201);
     assert_eq!(put_empty(&s, &record("r1"), ALICE).await.status, 201);
     expect_tombstone(&delete(&s, "/v1/buckets/b1/collections/c2", ALICE).await, "c2");
+    // An ACE below the bucket.
+    let r = patch(&s, "/v1/buckets/b1/collections/c1", ALICE, json!({"permissions": {"read": [BOB_ID]}})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(get(&s, RECORDS, BOB).await.status, 200);
 
     expect_tombstone(&delete(&s, "/v1/buckets/b1", ALICE).await, "b1");
     expect_403(&get(&s, "/v1/buckets/b1/collections", ALICE).await);
@@ -674,12 +685,13 @@ async fn obj_cascade_bucket_delete_purges_everything_below() {
     expect(&get(&s, "/v1/buckets/b1/groups/g1", ALICE).await, 404, not_found("g1", "group"));
     expect(&get(&s, RECORDS, ALICE).await, 404, missing_parent("c1", "collection"));
 
-    // Re-creating the collection gives an empty records list.
+    // Re-creating the collection gives an empty records list and a fresh ACL.
     let r = put_empty(&s, "/v1/buckets/b1/collections/c1", ALICE).await;
     expect_object(&r, 201, json!({"id": "c1"}), alice_owned());
     let r = get(&s, &format!("{RECORDS}?_since=0"), ALICE).await;
     expect(&r, 200, json!({"data": []}));
     expect(&get(&s, &record("r1"), ALICE).await, 404, not_found("r1", "record"));
+    expect_403(&get(&s, RECORDS, BOB).await);
 }
 
 #[tokio::test]

@@ -21,6 +21,11 @@ const CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; 
 const ALICE_ID: &str = "basicauth:455839bc748c30d433b0696c78551fbdbf40244a51965b4439a541a770230319";
 const BOB_ID: &str = "basicauth:46a0f37c50d9f75b1545fac58e2900f067c38b24ba42bac5ce4ea6f0f7a9a593";
 
+/// One request of a table-driven test: method, path, headers, raw body, expected status.
+type Case<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, Option<&'a str>, u16);
+/// A `Case` plus the expected errno and `error`.
+type ErrorCase<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, Option<&'a str>, u16, u64, &'a str);
+
 /// Sends a request with raw headers and an optional raw body (no Content-Type added).
 async fn raw(server: &TestServer, method: Method, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
     let mut builder = server.req(method, path);
@@ -369,16 +374,21 @@ async fn request_content_type_rules() {
         Some(r#"{"data":{}}"#),
     )
     .await;
-    let patch_message = "Content-Type header should be one of ['application/json-patch+json', \
-                         'application/merge-patch+json', 'application/json']";
+    // Kinto lists the PATCH types in a set order that varies between runs: compare as a set.
     assert_eq!(patch.status, 415, "{patch:?}");
+    assert_eq!(patch.json["code"], json!(415));
+    assert_eq!(patch.json["errno"], json!(107));
+    assert_eq!(patch.json["error"], json!("Invalid parameters"));
+    let message = patch.json["message"].as_str().expect("message");
+    let listed = message
+        .strip_prefix("Content-Type header should be one of [")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("unexpected message {message}"));
     assert_eq!(
-        patch.json,
-        json!({
-            "code": 415, "errno": 107, "error": "Invalid parameters", "message": patch_message,
-            "details": [{"location": "header", "name": "Content-Type", "description": patch_message}]
-        })
+        listed.split(", ").collect::<BTreeSet<_>>(),
+        BTreeSet::from(["'application/json'", "'application/json-patch+json'", "'application/merge-patch+json'"])
     );
+    assert_eq!(patch.json["details"], json!([{"location": "header", "name": "Content-Type", "description": message}]));
 
     let get = raw(
         &server,
@@ -534,7 +544,7 @@ async fn security_headers_on_every_response() {
     let server = common::start().await;
     create_bucket(&server, "b1", "alice:secret").await;
     let auth = basic("alice:secret");
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<&str>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/v1/", vec![], None, 200),
         (Method::GET, "/v1/__heartbeat__", vec![], None, 200),
         (Method::GET, "/v1/buckets/b1", vec![("Authorization", &auth)], None, 200),
@@ -567,7 +577,8 @@ async fn security_headers_on_every_response() {
         let reply = raw(&server, method.clone(), path, &headers, body).await;
         assert_eq!(reply.status, status, "{method} {path}: {reply:?}");
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{method} {path}");
-        assert_eq!(reply.header("content-security-policy"), Some(CSP), "{method} {path}");
+        // HTTP parsers drop the trailing space Kinto sends after the last directive.
+        assert_eq!(reply.header("content-security-policy").map(str::trim_end), Some(CSP.trim_end()), "{method} {path}");
     }
 }
 
@@ -621,7 +632,7 @@ async fn head_mirrors_get() {
         assert_eq!(head.status, get.status, "HEAD {path}: {head:?}");
         assert_eq!(head.text, "", "HEAD {path} has no body");
         for name in ["content-type", "etag", "last-modified", "cache-control", "www-authenticate"] {
-            assert_eq!(head.header_all(name), get.header_all(name), "HEAD {path}: header {name}");
+            assert_eq!(head.header_all(name), get.header_all(name), "HEAD {path} as {auth:?}: header {name}");
         }
     }
 }
@@ -725,7 +736,7 @@ async fn error_bodies_have_kinto_shape() {
     create_bucket(&server, "b1", "alice:secret").await;
     let auth = basic("alice:secret");
     let allowed: BTreeSet<&str> = ["code", "errno", "error", "message", "info", "details"].into();
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<&str>, u16, u64, &str)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (Method::GET, "/v1/buckets", vec![], None, 401, 104, "Unauthorized"),
         (
             Method::PUT,

@@ -54,9 +54,11 @@ fn uri_at(place: &Place, level: Kind) -> Option<String> {
     }
 }
 
-/// The settings key granting `permission` at `level`: `collection:create`, `bucket:write`...
-fn settings_key(level: Kind, permission: &str) -> String {
-    if permission.contains(':') { permission.to_owned() } else { format!("{}:{permission}", level.name()) }
+/// The settings key granting a bound `permission` for a request on `target` objects: as in
+/// Kinto, plain names take the *target's* kind (`record:write` for a record, even when the ACE
+/// would sit on its bucket), child-create names stay as they are (`collection:create`).
+fn settings_key(target: Kind, permission: &str) -> String {
+    if permission.contains(':') { permission.to_owned() } else { format!("{}:{permission}", target.name()) }
 }
 
 /// Whether one of `principals` holds `permission` on the object at `place`.
@@ -67,10 +69,23 @@ pub fn allowed(
     place: &Place,
     permission: &str,
 ) -> StorageResult<bool> {
+    allowed_for(tx, settings, principals, place, permission, place.kind)
+}
+
+/// Like [`allowed`], for a request whose target objects are of kind `target` (a list's kind
+/// when `place` is its parent).
+fn allowed_for(
+    tx: &mut dyn Tx,
+    settings: &Settings,
+    principals: &[String],
+    place: &Place,
+    permission: &str,
+    target: Kind,
+) -> StorageResult<bool> {
     let pairs = bound(place.kind, permission);
     let mut grants = Vec::with_capacity(pairs.len());
     for (level, granted) in pairs {
-        let key = settings_key(*level, granted);
+        let key = settings_key(target, granted);
         let (kind, perm) = key.split_once(':').unwrap_or((key.as_str(), ""));
         if settings.granted_principals(kind, perm).iter().any(|p| principals.contains(p)) {
             return Ok(true);
@@ -99,7 +114,7 @@ pub fn allowed_on_list(
     permission: &str,
 ) -> StorageResult<bool> {
     match list.parent() {
-        Some(parent) => allowed(tx, settings, principals, &parent, permission),
+        Some(parent) => allowed_for(tx, settings, principals, &parent, permission, list.kind),
         None => Ok(allowed_at_root(settings, principals, &format!("bucket:{permission}"))),
     }
 }
@@ -113,7 +128,7 @@ pub fn allowed_to_create(
 ) -> StorageResult<bool> {
     let permission = list.kind.create_permission();
     match list.parent() {
-        Some(parent) => allowed(tx, settings, principals, &parent, permission),
+        Some(parent) => allowed_for(tx, settings, principals, &parent, permission, list.kind),
         None => Ok(allowed_at_root(settings, principals, permission)),
     }
 }
@@ -131,7 +146,7 @@ mod tests {
     #[test]
     fn settings_keys_name_the_child_kind_for_create() {
         assert_eq!(settings_key(Kind::Bucket, "collection:create"), "collection:create");
-        assert_eq!(settings_key(Kind::Collection, "read"), "collection:read");
+        assert_eq!(settings_key(Kind::Record, "write"), "record:write");
     }
 
     #[test]

@@ -115,19 +115,19 @@ impl Engine<'_> {
         Ok(self.tx.get(&parent, self.place().kind.name(), id)?.filter(|o| !o.deleted))
     }
 
-    /// Records only: the parent collection must exist (OBJ-PARENT-EXISTS); returns its data.
+    /// Records: the parent collection must exist (OBJ-PARENT-EXISTS); returns its data.
+    /// Collections and groups: a malformed bucket id is a missing bucket.
     fn parent_collection(&mut self) -> Result<Option<Map<String, Value>>, ApiError> {
         let call = self.call;
         if call.place.kind != Kind::Record {
+            self.check_ancestor_ids()?;
             return Ok(None);
         }
         let [bucket, collection, ..] = call.place.ancestors.as_slice() else {
             return Err(ApiError::Internal("record without a collection".into()));
         };
         let missing = || ApiError::MissingParent { id: collection.clone(), resource_name: "collection" };
-        if !ids::is_valid(Kind::Bucket, bucket) || !ids::is_valid(Kind::Collection, collection) {
-            return Err(missing());
-        }
+        self.check_ancestor_ids()?;
         let bucket_uri = format!("/buckets/{bucket}");
         if self.tx.get("", "bucket", bucket)?.filter(|b| !b.deleted).is_none() {
             return Err(missing());

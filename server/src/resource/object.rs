@@ -9,6 +9,7 @@ use super::params::Tag;
 use super::respond::{Verdict, with_timestamp};
 use crate::error::{ApiError, Detail};
 use crate::http::message::ApiResponse;
+use crate::resource::kind::Kind;
 
 use crate::storage::StoredObject;
 
@@ -113,6 +114,8 @@ impl Engine<'_> {
         let place = self.place().clone();
         match existing {
             Some(_) => self.require(&place, "write"),
+            // A missing bucket is only revealed to those who may write every bucket.
+            None if place.kind == Kind::Bucket => self.require(&place, "write"),
             None if self.allowed_on_list("read")? => Ok(()),
             None => Err(self.deny()),
         }

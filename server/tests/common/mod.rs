@@ -28,14 +28,28 @@ pub async fn start() -> TestServer {
     start_with("").await
 }
 
-/// Starts a server with the reference-equivalent settings plus `extra_toml` (later keys win;
-/// put plain `key = value` lines only, they are inserted before the first table).
+/// Starts a server with the reference-equivalent settings overridden by `extra_toml`
+/// (any TOML; its keys replace the reference's, tables merge key by key).
 pub async fn start_with(extra_toml: &str) -> TestServer {
-    let toml = match REFERENCE_TOML.find("\n[") {
-        Some(at) => format!("{}\n{}\n{}", &REFERENCE_TOML[..at], extra_toml, &REFERENCE_TOML[at..]),
-        None => format!("{REFERENCE_TOML}\n{extra_toml}"),
-    };
-    start_with_settings(kintoun::Settings::from_toml_str(&toml).expect("test settings parse")).await
+    start_with_settings(kintoun::Settings::from_toml_str(&merged_toml(extra_toml)).expect("test settings parse")).await
+}
+
+/// The reference TOML with `extra_toml` merged over it.
+pub fn merged_toml(extra_toml: &str) -> String {
+    fn merge(base: &mut toml::Table, over: toml::Table) {
+        for (key, value) in over {
+            match (base.get_mut(&key), value) {
+                (Some(toml::Value::Table(inner)), toml::Value::Table(over_inner)) => merge(inner, over_inner),
+                (_, value) => {
+                    base.insert(key, value);
+                }
+            }
+        }
+    }
+    let mut base: toml::Table = toml::from_str(REFERENCE_TOML).expect("reference.toml parses");
+    let over: toml::Table = toml::from_str(extra_toml).expect("extra settings parse");
+    merge(&mut base, over);
+    toml::to_string(&base).expect("settings serialize")
 }
 
 /// Starts a server with exactly these settings (the data dir is replaced by a temporary one).
