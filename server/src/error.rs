@@ -92,6 +92,9 @@ pub enum ApiError {
     /// 400 errno 107 with a list of validation details (ERR-VALIDATION).
     #[error("invalid parameters: {0:?}")]
     Invalid(Vec<Detail>),
+    /// 400 errno 107 without details ("Bad Request"): undecodable URLs.
+    #[error("bad request: {0}")]
+    BadRequest(String),
     /// 415: the request's Content-Type is not one of `allowed`.
     #[error("unsupported content type")]
     UnsupportedMediaType { allowed: &'static [&'static str] },
@@ -158,7 +161,7 @@ impl ApiError {
 
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::Invalid(_) => 400,
+            ApiError::Invalid(_) | ApiError::BadRequest(_) => 400,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::NotAcceptable => 406,
             ApiError::Unauthorized { .. } => 401,
@@ -179,9 +182,10 @@ impl ApiError {
 
     pub fn errno(&self) -> Errno {
         match self {
-            ApiError::Invalid(_) | ApiError::UnsupportedMediaType { .. } | ApiError::NotAcceptable => {
-                Errno::InvalidParameters
-            }
+            ApiError::Invalid(_)
+            | ApiError::BadRequest(_)
+            | ApiError::UnsupportedMediaType { .. }
+            | ApiError::NotAcceptable => Errno::InvalidParameters,
             ApiError::Unauthorized { .. } => Errno::MissingAuthToken,
             ApiError::Forbidden => Errno::Forbidden,
             ApiError::ObjectNotFound { .. } => Errno::InvalidResourceId,
@@ -219,6 +223,7 @@ impl ApiError {
                 sorted.sort_by(|a, b| a.name.cmp(&b.name));
                 (sorted.first().map(Detail::message), Some(Value::Array(sorted.iter().map(Detail::to_json).collect())))
             }
+            ApiError::BadRequest(message) => (Some(message.clone()), None),
             ApiError::UnsupportedMediaType { allowed } => {
                 let text = format!(
                     "Content-Type header should be one of [{}]",

@@ -11,7 +11,8 @@
 
 mod common;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
@@ -428,6 +429,18 @@ fn nested_text() -> BoxedStrategy<String> {
         .boxed()
 }
 
+/// A `last_modified` value: edge cases (year 9999, i64 limits), any integer, or any leaf.
+fn timestamp() -> BoxedStrategy<String> {
+    prop_oneof![
+        2 => pick(&["0", "-1", "1", "253402300799999", "253402300800000", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e3", "1.5", "\"123\""]),
+        2 => (0..i64::MAX).prop_map(|n| n.to_string()),
+        1 => any::<i64>().prop_map(|n| n.to_string()),
+        1 => json_leaf(),
+    ]
+    .boxed()
+}
+
 /// `"id":...,` in a body's data: absent, the fixture's, or anything.
 fn id_member() -> BoxedStrategy<String> {
     prop_oneof![
@@ -446,7 +459,7 @@ fn wild_body() -> BoxedStrategy<Option<Vec<u8>>> {
         1 => permissions_text().prop_map(|p| format!(r#"{{"permissions":{p}}}"#)),
         2 => json_patch_text(),
         2 => nested_text(),
-        3 => (id_member(), json_leaf())
+        3 => (id_member(), timestamp())
             .prop_map(|(id, lm)| format!(r#"{{"data":{{{id}"last_modified":{lm},"n":1}}}}"#)),
         1 => json_text().prop_map(|v| format!(r#"{{"data":{{"schema":{v}}}}}"#)),
         1 => json_text().prop_map(|v| format!(r#"{{"data":{{"members":{v}}}}}"#)),
@@ -495,7 +508,7 @@ fn input(
 // The check
 
 /// Puts back bucket, collection, group and record `f1` (owned by alice) as they were.
-async fn reset_fixtures(server: &common::TestServer) -> Result<(), TestCaseError> {
+async fn reset_fixtures(server: &common::TestServer) -> Result<(), String> {
     let fixtures = [
         ("/v1/buckets/f1", r#"{"data":{}}"#),
         ("/v1/buckets/f1/collections/f1", r#"{"data":{}}"#),
@@ -505,7 +518,9 @@ async fn reset_fixtures(server: &common::TestServer) -> Result<(), TestCaseError
     for (path, body) in fixtures {
         let reply =
             server.call(Method::PUT, path, Some(ALICE), Some(serde_json::from_str(body).expect("fixture"))).await;
-        prop_assert!(reply.status < 300, "fixture PUT {path}: {} {}", reply.status, reply.text);
+        if reply.status >= 300 {
+            return Err(format!("fixture PUT {path} {body}: {} {}", reply.status, reply.text));
+        }
     }
     Ok(())
 }
@@ -557,19 +572,45 @@ fn run_property(name: &str, strategy: impl Strategy<Value = Input>) {
     let config = Config { cases, failure_persistence: None, max_shrink_iters: 512, ..Config::default() };
     let mut runner = TestRunner::new(config);
     let dirty = Cell::new(true);
+    // The last requests that changed something, to explain fixtures that cannot be put back.
+    let recent_writes: RefCell<VecDeque<Input>> = RefCell::new(VecDeque::new());
+    // Set when an accepted request left the server unable to put the fixtures back: that is a
+    // failure of the requests before, not of the case at hand, so the remaining cases are skipped.
+    let poisoned: RefCell<Option<String>> = RefCell::new(None);
     let result = runner.run(&strategy, |input| {
+        if poisoned.borrow().is_some() {
+            return Ok(());
+        }
         runtime.block_on(async {
             if dirty.get() {
-                reset_fixtures(&server).await?;
+                if let Err(message) = reset_fixtures(&server).await {
+                    let recent: Vec<String> = recent_writes.borrow().iter().map(|i| format!("{i:?}")).collect();
+                    *poisoned.borrow_mut() = Some(format!(
+                        "{message}\nafter these accepted requests (latest last):\n\n{}",
+                        recent.join("\n\n")
+                    ));
+                    return Ok(());
+                }
                 dirty.set(false);
             }
             let changed = check(&server, &input).await;
             // On failure too: the fixtures may have changed before the assertion failed.
-            dirty.set(changed.as_ref().map_or(true, |changed| *changed));
+            let changed_something = changed.as_ref().map_or(true, |changed| *changed);
+            dirty.set(changed_something);
+            if changed_something {
+                let mut recent = recent_writes.borrow_mut();
+                recent.push_back(input.clone());
+                if recent.len() > 5 {
+                    recent.pop_front();
+                }
+            }
             changed.map(|_| ())
         })
     });
     runtime.block_on(server.stop());
+    if let Some(message) = poisoned.into_inner() {
+        panic!("{name}: the fixtures could not be put back: {message}");
+    }
     if let Err(err) = result {
         panic!("{name}: {err}");
     }

@@ -198,6 +198,13 @@ pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiEr
         }
     }
 
+    if percent_encoding::percent_decode_str(&request.query.replace('+', " ")).decode_utf8().is_err() {
+        return Err(ApiError::BadRequest(format!(
+            "A request with an incorrect encoding in the querystring wasreceived. Please make sure your requests \
+             are encoded in UTF-8: {}",
+            request.query
+        )));
+    }
     let user_id = auth::authenticate(&request.headers, settings, &state.userid_secret);
     let place = match route {
         Route::Batch => return Ok(Prepared::Batch),

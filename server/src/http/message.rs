@@ -124,7 +124,8 @@ impl ApiResponse {
 
 /// An HTTP date (second precision, floor) for a millisecond timestamp.
 pub fn http_date(timestamp_ms: i64) -> String {
-    let seconds = timestamp_ms.div_euclid(1000).max(0) as u64;
+    // HTTP dates stop at 9999-12-31T23:59:59.
+    let seconds = timestamp_ms.div_euclid(1000).clamp(0, 253_402_300_799) as u64;
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
 }
 
@@ -136,6 +137,8 @@ mod tests {
     fn http_dates_floor_to_seconds() {
         assert_eq!(http_date(123), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(1_795_330_480_999), "Sun, 22 Nov 2026 06:54:40 GMT");
+        assert_eq!(http_date(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(http_date(-5), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]

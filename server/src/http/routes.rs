@@ -69,10 +69,7 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
     }
     let mut segments = Vec::with_capacity(raw.len());
     for segment in raw {
-        segments.push(
-            decode(segment)
-                .ok_or_else(|| ApiError::invalid(crate::error::Location::Path, None, "Invalid URL path."))?,
-        );
+        segments.push(decode(segment).ok_or_else(|| ApiError::BadRequest("Invalid URL path.".into()))?);
     }
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let place = match s.as_slice() {

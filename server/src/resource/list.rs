@@ -92,7 +92,7 @@ impl Engine<'_> {
         let mut query = self.query(&params, access, params.filters_on_timestamps());
         let mut response = if self.call.head {
             let total = self.tx.count(&parent, kind.name(), &query)?;
-            ApiResponse::empty(200)
+            ApiResponse::json_bytes(200, bytes::Bytes::new())
                 .with_header("total-objects", total.to_string())
                 .with_header("total-records", total.to_string())
         } else {

@@ -21,7 +21,7 @@ impl Engine<'_> {
         acl: Option<Acl>,
     ) -> Result<(StoredObject, Acl), ApiError> {
         let kind = self.place().kind;
-        let requested = data.remove("last_modified").and_then(|v| v.as_i64());
+        let requested = data.remove("last_modified").and_then(|v| v.as_i64()).filter(|ts| plausible_timestamp(*ts));
         let stamp = match (requested, existing) {
             (Some(ts), Some(old)) if ts > old.last_modified => Stamp::Requested(ts),
             (Some(ts), None) => Stamp::Requested(ts),
@@ -53,7 +53,7 @@ impl Engine<'_> {
     pub(super) fn remove(&mut self, existing: &StoredObject, requested: Option<i64>) -> Result<StoredObject, ApiError> {
         let kind = self.place().kind;
         let place = Place::object(kind, self.place().ancestors.clone(), existing.id.clone());
-        let stamp = match requested {
+        let stamp = match requested.filter(|ts| plausible_timestamp(*ts)) {
             Some(ts) if ts > existing.last_modified => Stamp::Requested(ts),
             _ => Stamp::Now,
         };
@@ -67,4 +67,10 @@ impl Engine<'_> {
         }
         Ok(tombstone)
     }
+}
+
+/// Client timestamps are honoured between the epoch and the year 9999; others are ignored
+/// (the server assigns one), so no list can be pushed to the end of time.
+fn plausible_timestamp(ts: i64) -> bool {
+    (0..=253_402_300_799_999).contains(&ts)
 }

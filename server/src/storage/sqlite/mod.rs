@@ -350,8 +350,10 @@ mod tests {
         let store = open(&dir);
         let (past, equal, list_after) = store
             .write(|tx| {
-                let first = tx.put("p", "record", "a", Map::new(), Stamp::Now)?.last_modified;
                 let past = tx.put("p", "record", "b", Map::new(), Stamp::Requested(123))?.last_modified;
+                // The first write in a list leaves it at "now", not at a past value.
+                assert!(tx.list_timestamp("p", "record")? > 123);
+                let first = tx.put("p", "record", "a", Map::new(), Stamp::Now)?.last_modified;
                 let equal = tx.put("p", "record", "c", Map::new(), Stamp::Requested(first))?.last_modified;
                 let list = tx.list_timestamp("p", "record")?;
                 Ok::<_, StorageError>((past, equal - first, list - first))

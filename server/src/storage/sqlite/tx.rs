@@ -135,17 +135,19 @@ impl SqliteTx<'_> {
 
     /// Assigns a timestamp in the list following TS-MONOTONIC and TS-CLIENT-VALUE.
     fn next_timestamp(&self, parent: &str, resource: &str, stamp: Stamp) -> StorageResult<i64> {
-        let current = self.stored_list_timestamp(parent, resource)?.unwrap_or(0);
+        // A list never touched before starts at "now", as if it had been read just before.
+        let stored = self.stored_list_timestamp(parent, resource)?;
+        let current = stored.unwrap_or_else(|| now_ms() - 1);
         let (assigned, list) = match stamp {
             Stamp::Now => {
-                let next = now_ms().max(current + 1);
+                let next = now_ms().max(current.saturating_add(1));
                 (next, next)
             }
-            Stamp::Requested(value) if value == current => (current + 1, current + 1),
+            Stamp::Requested(value) if value == current => (current.saturating_add(1), current.saturating_add(1)),
             Stamp::Requested(value) if value > current => (value, value),
             Stamp::Requested(value) => (value, current),
         };
-        if list != current {
+        if stored != Some(list) {
             self.store_list_timestamp(parent, resource, list)?;
         }
         Ok(assigned)
