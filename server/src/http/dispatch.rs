@@ -15,7 +15,8 @@ use crate::http::routes::{Route, match_route};
 use crate::http::service;
 use crate::http::state::AppState;
 use crate::resource::body::BodyInput;
-use crate::resource::params::{ListParams, Preconditions};
+use crate::resource::params::Preconditions;
+use crate::resource::query::ListParams;
 use crate::resource::{self, Call};
 
 const JSON_TYPES: &[&str] = &["application/json"];
@@ -221,7 +222,7 @@ pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiEr
             BodyInput::parse(b"")
         },
         preconditions: Preconditions::parse(&request.headers),
-        params: ListParams::parse(&query),
+        params: if place.id.is_some() { ListParams::parse_for_object(&query) } else { ListParams::parse(&query) },
         user_id,
         url: format!("{}/v1{}", public_origin(state, request), rest),
         query,

@@ -2,16 +2,17 @@
 //! DELETE (OP-LIST-*), filtered to what the caller may access (PERM-LIST-FILTER) and paginated
 //! newest first (REC-PAGE-*).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::Engine;
-use super::params::{ListParams, encode_token};
+use super::params::PageToken;
+use super::query::{self, ListParams};
 use super::respond::{Verdict, with_timestamp};
 use super::{body, ids};
 use crate::error::ApiError;
 use crate::http::message::ApiResponse;
 use crate::resource::kind::Place;
-use crate::storage::{AccessFilter, Comparison, ListQuery, StoredObject};
+use crate::storage::{AccessFilter, ListQuery, StoredObject};
 
 impl Engine<'_> {
     /// `None` when the caller may `permission` the whole list; otherwise the filter to the
@@ -41,40 +42,40 @@ impl Engine<'_> {
     }
 
     fn query(&self, params: &ListParams, access: Option<AccessFilter>, include_deleted: bool) -> ListQuery {
-        let mut last_modified = Vec::new();
-        if let Some(since) = params.since {
-            last_modified.push((Comparison::Gt, since));
-        }
-        if let Some(before) = params.before {
-            last_modified.push((Comparison::Lt, before));
-        }
-        ListQuery {
+        let mut query = ListQuery {
             include_deleted,
-            last_modified,
-            exclude_ids: params.exclude_ids.clone(),
+            filters: params.filters.clone(),
             access,
-            before_position: params.token.as_ref().map(|t| match &t.id {
-                Some(id) => (t.last_modified, id.clone()),
-                // A token without id resumes strictly before its timestamp.
-                None => (t.last_modified, String::new()),
-            }),
+            sort: params.sort.clone(),
+            after: None,
             limit: None,
+        };
+        if let Some(token) = &params.token {
+            let keys = query.effective_sort();
+            query.after = Some(keys.iter().map(|key| token.last_object.get(&key.field.name()).cloned()).collect());
         }
+        query
     }
 
     /// The absolute URL of the next page, keeping every query parameter.
-    fn next_page(&self, params: &ListParams, limit: usize, last: &StoredObject) -> String {
+    fn next_page(&self, params: &ListParams, query: &ListQuery, limit: usize, last: &StoredObject) -> String {
         let offset = params.token.as_ref().map_or(0, |t| t.offset) + limit as u64;
-        let token = encode_token(last.last_modified, &last.id, offset);
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.call.query {
-            if name != "_limit" && name != "_token" {
-                query.append_pair(name, value);
+        let mut last_object = Map::new();
+        for key in query.effective_sort() {
+            if let Some(value) = key.field.get(&last.data) {
+                last_object.insert(key.field.name(), value.clone());
             }
         }
-        query.append_pair("_limit", &limit.to_string());
-        query.append_pair("_token", &token);
-        format!("{}?{}", self.call.url, query.finish())
+        let token = PageToken { last_object, offset }.encode();
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.call.query {
+            if name != "_limit" && name != "_token" {
+                pairs.append_pair(name, value);
+            }
+        }
+        pairs.append_pair("_limit", &limit.to_string());
+        pairs.append_pair("_token", &token);
+        format!("{}?{}", self.call.url, pairs.finish())
     }
 
     pub(super) fn get_list(&mut self) -> Result<ApiResponse, ApiError> {
@@ -102,10 +103,17 @@ impl Engine<'_> {
             let more = objects.len() > limit;
             objects.truncate(limit);
             let next = match (more, objects.last()) {
-                (true, Some(last)) => Some(self.next_page(&params, limit, last)),
+                (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)),
                 _ => None,
             };
-            let body = json!({"data": objects.into_iter().map(|o| Value::Object(o.data)).collect::<Vec<_>>()});
+            let data: Vec<Value> = objects
+                .into_iter()
+                .map(|o| match &params.fields {
+                    Some(fields) => Value::Object(query::project(&o.data, fields)),
+                    None => Value::Object(o.data),
+                })
+                .collect();
+            let body = json!({"data": data});
             let mut response = ApiResponse::json(200, &body);
             if let Some(next) = next {
                 response.set_header("next-page", next);
@@ -178,7 +186,7 @@ impl Engine<'_> {
         let more = objects.len() > limit;
         objects.truncate(limit);
         let next = match (more, objects.last()) {
-            (true, Some(last)) => Some(self.next_page(&params, limit, last)),
+            (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)),
             _ => None,
         };
         let mut tombstones = Vec::with_capacity(objects.len());

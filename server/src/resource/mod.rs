@@ -9,6 +9,7 @@ pub mod body;
 pub mod ids;
 pub mod kind;
 pub mod params;
+pub mod query;
 pub mod validate;
 
 mod list;
@@ -26,7 +27,8 @@ use crate::settings::Settings;
 use crate::storage::{StoredObject, Tx};
 use body::BodyInput;
 use kind::{Kind, Place};
-use params::{ListParams, Preconditions};
+use params::Preconditions;
+use query::ListParams;
 
 /// A request on an object or a list, parsed but not yet validated: validation errors are kept
 /// until authorization has passed.

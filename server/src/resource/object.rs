@@ -4,9 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use super::Engine;
-use super::body;
 use super::params::Tag;
 use super::respond::{Verdict, with_timestamp};
+use super::{body, query};
 use crate::error::{ApiError, Detail};
 use crate::http::message::ApiResponse;
 use crate::resource::kind::Kind;
@@ -18,7 +18,7 @@ impl Engine<'_> {
         let place = self.place().clone();
         self.require(&place, place.kind.read_permission())?;
         let preconditions = self.call.preconditions.clone()?;
-        self.call.params.clone()?;
+        let params = self.call.params.clone()?;
         let collection = self.parent_collection()?;
         self.check_ancestor_ids()?;
         let id = self.id().to_owned();
@@ -27,8 +27,17 @@ impl Engine<'_> {
         if let Verdict::NotModified = self.object_preconditions(&preconditions, Some(&existing), true)? {
             return Ok(self.not_modified(existing.last_modified));
         }
-        let acl = self.tx.acl(&place.uri())?;
-        let response = self.object_response(200, &existing, &acl);
+        let response = match &params.fields {
+            // `_fields` drops the permissions member (QUIRK-FIELDS-PERMS).
+            Some(fields) => with_timestamp(
+                ApiResponse::json(200, &json!({"data": Value::Object(query::project(&existing.data, fields))})),
+                existing.last_modified,
+            ),
+            None => {
+                let acl = self.tx.acl(&place.uri())?;
+                self.object_response(200, &existing, &acl)
+            }
+        };
         Ok(self.cache_headers(response, collection.as_ref()))
     }
 

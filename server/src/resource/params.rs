@@ -1,10 +1,9 @@
-//! Query-string and header parameters of resource requests: preconditions (CC-HEADER-FORMAT),
-//! polling bounds (SYNC-SINCE, SYNC-BEFORE, SYNC-TO), `_limit` and `_token` (REC-PAGE-*),
-//! `exclude_id`, and `?last_modified=` on DELETE (TS-DELETE-QS).
+//! Preconditions (CC-HEADER-FORMAT: `If-Match`, `If-None-Match`) and pagination tokens
+//! (REC-PAGE-TOKEN) in Kinto's format.
 
 use base64::Engine;
 use http::HeaderMap;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, Location};
 
@@ -47,116 +46,52 @@ impl Preconditions {
     }
 }
 
-/// Where a listing resumes (`_token`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a listing resumes (`_token`): the sort-field values of the last object returned.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PageToken {
-    pub last_modified: i64,
-    pub id: Option<String>,
+    pub last_object: Map<String, Value>,
     pub offset: u64,
-}
-
-/// Parameters of list requests.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListParams {
-    pub since: Option<i64>,
-    pub before: Option<i64>,
-    /// `_to` was used (deprecated alias of `_before`): an Alert header is due.
-    pub used_to: bool,
-    pub limit: Option<usize>,
-    pub token: Option<PageToken>,
-    pub exclude_ids: Vec<String>,
-    /// `?last_modified=` on a single DELETE.
-    pub delete_last_modified: Option<i64>,
-}
-
-impl ListParams {
-    /// Whether the request filters on `last_modified` (tombstones are then included).
-    pub fn filters_on_timestamps(&self) -> bool {
-        self.since.is_some() || self.before.is_some()
-    }
-}
-
-fn querystring_error(name: &str, description: impl Into<String>) -> ApiError {
-    ApiError::invalid(Location::Querystring, Some(name), description)
-}
-
-/// A timestamp parameter: `1234` or `"1234"`; `null` means absent.
-fn parse_timestamp(name: &str, raw: &str) -> Result<Option<i64>, ApiError> {
-    let trimmed = raw.trim();
-    if trimmed == "null" {
-        return Ok(None);
-    }
-    let digits = trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(trimmed);
-    match digits.parse::<i64>() {
-        Ok(value) if value >= 0 => Ok(Some(value)),
-        Ok(_) => Err(querystring_error(name, format!("Invalid value for {name}"))),
-        Err(_) => Err(querystring_error(name, format!("\"{raw}\" is not a number"))),
-    }
-}
-
-fn parse_limit(raw: &str) -> Result<Option<usize>, ApiError> {
-    match raw.trim().parse::<i64>() {
-        Ok(value) if value < 0 => Err(querystring_error("_limit", format!("{value} is less than minimum value 0"))),
-        Ok(0) => Ok(None),
-        Ok(value) => Ok(Some(usize::try_from(value).unwrap_or(usize::MAX))),
-        Err(_) => Err(querystring_error("_limit", format!("\"{raw}\" is not a number"))),
-    }
 }
 
 fn invalid_token() -> ApiError {
     ApiError::invalid(Location::Querystring, None, "_token has invalid content")
 }
 
-fn parse_token(raw: &str) -> Result<PageToken, ApiError> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(raw.trim()).map_err(|_| invalid_token())?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid_token())?;
-    let last_object = value.get("last_object").and_then(Value::as_object).ok_or_else(invalid_token)?;
-    let offset = value.get("offset").and_then(Value::as_u64).ok_or_else(invalid_token)?;
-    let last_modified = last_object.get("last_modified").and_then(Value::as_i64).ok_or_else(invalid_token)?;
-    let id = match last_object.get("id") {
-        None => None,
-        Some(Value::String(id)) if !id.contains('\0') => Some(id.clone()),
-        Some(_) => return Err(invalid_token()),
-    };
-    Ok(PageToken { last_modified, id, offset })
+/// Whether a token value is acceptable: a scalar without NUL characters.
+fn token_value_ok(name: &str, value: &Value) -> bool {
+    match value {
+        Value::Number(n) if name == "last_modified" => n.as_i64().is_some_and(|ts| ts >= 0),
+        _ if name == "last_modified" => false,
+        Value::Object(_) | Value::Array(_) => false,
+        Value::String(s) => !s.contains('\0'),
+        _ => true,
+    }
 }
 
-/// Encodes a token in Kinto's format.
-pub fn encode_token(last_modified: i64, id: &str, offset: u64) -> String {
-    let token = json!({
-        "last_object": {"last_modified": last_modified, "id": id},
-        "offset": offset,
-        "nonce": format!("pagination-token-{}", uuid::Uuid::new_v4()),
-    });
-    base64::engine::general_purpose::STANDARD.encode(crate::json::to_vec(&token))
-}
-
-impl ListParams {
-    /// Reads the parameters this version understands; other `_` parameters are ignored.
-    pub fn parse(query: &[(String, String)]) -> Result<ListParams, ApiError> {
-        let mut params = ListParams::default();
-        for (name, value) in query {
-            if name.contains('\0') || value.contains('\0') {
-                return Err(querystring_error(name, "Invalid character 0x00"));
-            }
-            match name.as_str() {
-                "_since" => params.since = parse_timestamp(name, value)?,
-                "_before" => params.before = parse_timestamp(name, value)?,
-                "_to" => {
-                    params.before = parse_timestamp(name, value)?;
-                    params.used_to = true;
-                }
-                "_limit" => params.limit = parse_limit(value)?,
-                "_token" => params.token = if value.is_empty() { None } else { Some(parse_token(value)?) },
-                "exclude_id" => {
-                    params.exclude_ids =
-                        value.split(',').filter(|s| !s.is_empty()).map(|s| s.trim_matches('"').to_owned()).collect()
-                }
-                "last_modified" => params.delete_last_modified = parse_timestamp(name, value)?,
-                _ => {}
-            }
+impl PageToken {
+    /// Decodes Kinto's token format: base64 of `{"last_object", "offset", "nonce"}`.
+    pub fn decode(raw: &str) -> Result<PageToken, ApiError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(raw.trim()).map_err(|_| invalid_token())?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid_token())?;
+        let last_object = value.get("last_object").and_then(Value::as_object).ok_or_else(invalid_token)?;
+        let offset = match value.get("offset") {
+            Some(Value::Number(n)) => n.as_u64().ok_or_else(invalid_token)?,
+            _ => return Err(invalid_token()),
+        };
+        if !last_object.iter().all(|(name, value)| token_value_ok(name, value)) {
+            return Err(invalid_token());
         }
-        Ok(params)
+        Ok(PageToken { last_object: last_object.clone(), offset })
+    }
+
+    /// Encodes a token in Kinto's format.
+    pub fn encode(&self) -> String {
+        let token = json!({
+            "last_object": Value::Object(self.last_object.clone()),
+            "offset": self.offset,
+            "nonce": format!("pagination-token-{}", uuid::Uuid::new_v4()),
+        });
+        base64::engine::general_purpose::STANDARD.encode(crate::json::to_vec(&token))
     }
 }
 
@@ -185,28 +120,19 @@ mod tests {
     }
 
     #[test]
-    fn since_accepts_quotes_and_null() -> Result<(), ApiError> {
-        let query = |v: &str| vec![("_since".to_owned(), v.to_owned())];
-        assert_eq!(ListParams::parse(&query("\"12\""))?.since, Some(12));
-        assert_eq!(ListParams::parse(&query("null"))?.since, None);
-        let err = ListParams::parse(&query("abc")).expect_err("rejected");
-        assert_eq!(err.body("")["message"], "_since in querystring: \"abc\" is not a number");
-        Ok(())
-    }
-
-    #[test]
     fn tokens_round_trip_and_reject_garbage() -> Result<(), ApiError> {
-        let token = encode_token(42, "r1", 3);
-        let parsed = ListParams::parse(&[("_token".to_owned(), token)])?.token;
-        assert_eq!(parsed, Some(PageToken { last_modified: 42, id: Some("r1".into()), offset: 3 }));
-        let err = ListParams::parse(&[("_token".to_owned(), "garbage".to_owned())]).expect_err("rejected");
+        let mut last_object = Map::new();
+        last_object.insert("last_modified".into(), json!(42));
+        last_object.insert("id".into(), json!("r1"));
+        let token = PageToken { last_object, offset: 3 };
+        assert_eq!(PageToken::decode(&token.encode())?, token);
+        let err = PageToken::decode("garbage").expect_err("rejected");
         assert_eq!(err.body("")["message"], "querystring: _token has invalid content");
+        let forged = base64::engine::general_purpose::STANDARD
+            .encode(r#"{"last_object": {"last_modified": "x"}, "offset": 0, "nonce": "n"}"#);
+        assert!(PageToken::decode(&forged).is_err());
+        let negative = base64::engine::general_purpose::STANDARD.encode(r#"{"last_object": {}, "offset": -1}"#);
+        assert!(PageToken::decode(&negative).is_err());
         Ok(())
-    }
-
-    #[test]
-    fn limit_is_validated() {
-        let err = ListParams::parse(&[("_limit".to_owned(), "-1".to_owned())]).expect_err("rejected");
-        assert_eq!(err.body("")["message"], "_limit in querystring: -1 is less than minimum value 0");
     }
 }

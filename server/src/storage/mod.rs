@@ -8,7 +8,10 @@
 //! Objects are JSON objects that always carry `id` and `last_modified` (and `deleted: true`
 //! for tombstones).
 
+mod query;
 pub mod sqlite;
+
+pub use query::{Field, Filter, ListQuery, Operator, SortKey};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -56,30 +59,6 @@ pub struct AccessFilter {
     pub uri_prefix: String,
     pub permissions: Vec<&'static str>,
     pub principals: Vec<String>,
-}
-
-/// A comparison used by listings. Values are compared as SQLite compares JSON scalars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Gt,
-    Lt,
-}
-
-/// What a listing returns: which objects, in which order, how many.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListQuery {
-    /// Include tombstones (only when the caller filters on `last_modified`).
-    pub include_deleted: bool,
-    /// `last_modified` bounds (`_since`, `_before`).
-    pub last_modified: Vec<(Comparison, i64)>,
-    /// Objects whose id is in this list are left out (`exclude_id`).
-    pub exclude_ids: Vec<String>,
-    /// Only the objects the caller may access through their own ACL.
-    pub access: Option<AccessFilter>,
-    /// Keyset position: only objects strictly older than `(last_modified, id)`.
-    pub before_position: Option<(i64, String)>,
-    /// At most this many objects (newest first).
-    pub limit: Option<usize>,
 }
 
 /// Which timestamp a write should get (TS-CLIENT-VALUE).

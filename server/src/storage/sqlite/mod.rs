@@ -3,6 +3,7 @@
 //! connections for read jobs. A reply to a write is only sent once its commit is durable.
 
 mod migrations;
+mod sql;
 mod tx;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

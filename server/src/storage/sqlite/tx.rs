@@ -4,7 +4,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::{Map, Value};
 
-use crate::storage::{AccessFilter, Acl, Comparison, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
+use super::sql;
+use crate::storage::{AccessFilter, Acl, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
 
 /// A transaction on `conn`; `writable` is false on read-only snapshot connections.
 pub struct SqliteTx<'c> {
@@ -39,75 +40,12 @@ fn below_bounds(uri: &str) -> (String, String) {
     (format!("{uri}/"), format!("{uri}0"))
 }
 
-fn prefix_upper_bound(prefix: &str) -> String {
-    // Prefixes end with '/', the byte before '0'.
-    match prefix.strip_suffix('/') {
-        Some(stem) => format!("{stem}0"),
-        None => format!("{prefix}\u{10FFFF}"),
-    }
-}
-
 fn parse_object(id: String, last_modified: i64, deleted: bool, text: &str) -> StorageResult<StoredObject> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(data)) => Ok(StoredObject { id, last_modified, deleted, data }),
         Ok(_) => Err(StorageError::Corrupt(format!("object {id} is not a JSON object"))),
         Err(err) => Err(StorageError::Corrupt(format!("object {id}: {err}"))),
     }
-}
-
-/// SQL conditions and parameters shared by `list` and `count`.
-fn list_conditions(parent: &str, resource: &str, query: &ListQuery, live_only: bool) -> (String, Vec<SqlValue>) {
-    let mut sql = String::from("parent_id = ? AND resource_name = ?");
-    let mut args: Vec<SqlValue> = vec![parent.to_owned().into(), resource.to_owned().into()];
-    if live_only || !query.include_deleted {
-        sql.push_str(" AND deleted = 0");
-    }
-    for (comparison, value) in &query.last_modified {
-        sql.push_str(match comparison {
-            Comparison::Gt => " AND last_modified > ?",
-            Comparison::Lt => " AND last_modified < ?",
-        });
-        args.push((*value).into());
-    }
-    if !query.exclude_ids.is_empty() {
-        sql.push_str(" AND id NOT IN (");
-        sql.push_str(&vec!["?"; query.exclude_ids.len()].join(","));
-        sql.push(')');
-        args.extend(query.exclude_ids.iter().cloned().map(SqlValue::from));
-    }
-    if let Some(access) = &query.access {
-        let (clause, access_args) = access_subquery(access);
-        sql.push_str(" AND id IN (");
-        sql.push_str(&clause);
-        sql.push(')');
-        args.extend(access_args);
-    }
-    (sql, args)
-}
-
-/// `SELECT <id> FROM aces ...` for the objects directly under the prefix granting access.
-fn access_subquery(access: &AccessFilter) -> (String, Vec<SqlValue>) {
-    let mut sql = String::from(
-        "SELECT substr(object_id, ?) AS id FROM aces WHERE object_id >= ? AND object_id < ? AND permission IN (",
-    );
-    let mut args: Vec<SqlValue> = vec![
-        (access.uri_prefix.chars().count() as i64 + 1).into(),
-        access.uri_prefix.clone().into(),
-        prefix_upper_bound(&access.uri_prefix).into(),
-    ];
-    sql.push_str(&vec!["?"; access.permissions.len().max(1)].join(","));
-    if access.permissions.is_empty() {
-        args.push(SqlValue::Null);
-    }
-    args.extend(access.permissions.iter().map(|p| SqlValue::from(p.to_string())));
-    sql.push_str(") AND principal IN (");
-    sql.push_str(&vec!["?"; access.principals.len().max(1)].join(","));
-    if access.principals.is_empty() {
-        args.push(SqlValue::Null);
-    }
-    args.extend(access.principals.iter().cloned().map(SqlValue::from));
-    sql.push(')');
-    (sql, args)
 }
 
 impl SqliteTx<'_> {
@@ -234,29 +172,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn list(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<StoredObject>> {
-        let (mut conditions, mut args) = list_conditions(parent, resource, query, false);
-        if let Some((last_modified, id)) = &query.before_position {
-            conditions.push_str(" AND (last_modified, id) < (?, ?)");
-            args.push((*last_modified).into());
-            args.push(id.clone().into());
-        }
-        let mut sql = format!(
-            "SELECT id, last_modified, deleted, data FROM objects WHERE {conditions} \
-             ORDER BY last_modified DESC, id DESC"
-        );
-        if let Some(limit) = query.limit {
-            sql.push_str(" LIMIT ?");
-            args.push((limit.min(i64::MAX as usize) as i64).into());
-        }
-        self.select_objects(&sql, args)
+        let sql = sql::select(parent, resource, query);
+        self.select_objects(&sql.text, sql.args)
     }
 
     fn count(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<u64> {
-        let (conditions, args) = list_conditions(parent, resource, query, true);
-        let sql = format!("SELECT COUNT(*) FROM objects WHERE {conditions}");
+        let sql = sql::count(parent, resource, query);
         self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(args), |row| row.get::<_, i64>(0)))
+            .prepare_cached(&sql.text)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(sql.args), |row| row.get::<_, i64>(0)))
             .map(|n| n.max(0) as u64)
             .map_err(map_err)
     }
@@ -346,12 +270,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn any_accessible(&mut self, filter: &AccessFilter) -> StorageResult<bool> {
-        let (subquery, args) = access_subquery(filter);
+        let mut subquery = sql::Sql::default();
+        sql::access_subquery(&mut subquery, filter);
         // Only ids directly under the prefix count (no further '/').
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM ({subquery}) WHERE instr(id, '/') = 0)");
+        let text = format!("SELECT EXISTS (SELECT 1 FROM ({}) WHERE instr(id, '/') = 0)", subquery.text);
         self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(args), |row| row.get::<_, bool>(0)))
+            .prepare_cached(&text)
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(subquery.args), |row| row.get::<_, bool>(0)))
             .map_err(map_err)
     }
 
