@@ -16,11 +16,12 @@ use crate::http::service;
 use crate::http::state::AppState;
 use crate::resource::body::BodyInput;
 use crate::resource::params::Preconditions;
+use crate::resource::patch::{Behavior, PatchFormat};
 use crate::resource::query::ListParams;
 use crate::resource::{self, Call};
 
 const JSON_TYPES: &[&str] = &["application/json"];
-const PATCH_TYPES: &[&str] = &["application/json", "application/merge-patch+json", "application/json-patch+json"];
+const PATCH_TYPES: &[&str] = &["application/json", "application/json-patch+json", "application/merge-patch+json"];
 
 /// Runs a request through the whole pipeline.
 pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
@@ -216,6 +217,8 @@ pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiEr
     Ok(Prepared::Resource(Call {
         method: request.method.clone(),
         head: request.method == Method::HEAD,
+        patch_format: PatchFormat::from_content_type(request.header("content-type")),
+        behavior: Behavior::parse(request.header("response-behavior")),
         body: if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
             BodyInput::parse(&request.body)
         } else {

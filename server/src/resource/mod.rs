@@ -9,6 +9,7 @@ pub mod body;
 pub mod ids;
 pub mod kind;
 pub mod params;
+pub mod patch;
 pub mod query;
 pub mod validate;
 
@@ -46,6 +47,10 @@ pub struct Call {
     pub query: Vec<(String, String)>,
     /// HEAD request: lists report counts instead of objects.
     pub head: bool,
+    /// How a PATCH body is read (from its Content-Type).
+    pub patch_format: patch::PatchFormat,
+    /// The `Response-Behavior` header of a PATCH.
+    pub behavior: Result<patch::Behavior, ApiError>,
 }
 
 /// Runs `call` in `tx`.

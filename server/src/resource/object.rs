@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::params::Tag;
 use super::respond::{Verdict, with_timestamp};
-use super::{body, query};
-use crate::error::{ApiError, Detail};
+use super::{body, patch, query};
+use crate::error::ApiError;
 use crate::http::message::ApiResponse;
 use crate::resource::kind::Kind;
 
@@ -75,30 +75,24 @@ impl Engine<'_> {
         let id = self.id().to_owned();
         let existing = self.live(&id)?;
         self.require_write_or_list_read(existing.as_ref())?;
-        let envelope = body::envelope(self.call.body.value()?, place.kind)?;
+        let body = patch::parse(self.call.patch_format, self.call.body.value()?, place.kind)?;
         let preconditions = self.call.preconditions.clone()?;
+        let behavior = self.call.behavior.clone()?;
         self.check_ancestor_ids()?;
         self.check_id(&id)?;
         let existing = existing.ok_or_else(|| self.not_found())?;
         self.object_preconditions(&preconditions, Some(&existing), false)?;
-        if envelope.data.is_none() && envelope.permissions.is_none() {
-            return Err(ApiError::Invalid(vec![Detail::body("data", "Provide at least one of data or permissions")]));
-        }
-        let mut data = existing.data.clone();
-        if let Some(changes) = &envelope.data {
-            check_body_id(changes, &id)?;
-            for (key, value) in changes {
-                data.insert(key.clone(), value.clone());
+        let acl = self.tx.acl(&place.uri())?;
+        let patched = patch::apply(&body, place.kind, &existing.data, &acl)?;
+        check_body_id(&patched.data, &id)?;
+        let (stored, acl) = self.save(&id, Some(&existing), patched.data, Some(patched.acl))?;
+        Ok(match behavior {
+            patch::Behavior::Full => self.object_response(200, &stored, &acl),
+            partial => {
+                let data = patch::partial_data(partial, &patched.requested, &existing.data, &stored.data);
+                with_timestamp(ApiResponse::json(200, &json!({"data": Value::Object(data)})), stored.last_modified)
             }
-        }
-        let mut acl = self.tx.acl(&place.uri())?;
-        for (name, principals) in envelope.permissions.iter().flatten() {
-            if let Some(principals) = principals {
-                acl.insert(name.clone(), principals.iter().cloned().collect());
-            }
-        }
-        let (stored, acl) = self.save(&id, Some(&existing), data, Some(acl))?;
-        Ok(self.object_response(200, &stored, &acl))
+        })
     }
 
     pub(super) fn delete_object(&mut self) -> Result<ApiResponse, ApiError> {

@@ -134,10 +134,17 @@ fn compare(sql: &mut Sql, field: &Operand, op: &str, value: Option<&Value>) {
                 sql.arg(sql_of(value));
             }
         }
-        _ => {
+        _ if rank == 0 || rank == MISSING => {
+            // null and "missing" have a single value: only the rank matters.
             field.push_rank(sql);
             sql.push(&format!(" {op} {rank}"));
-            if rank != 0 && rank != MISSING {
+        }
+        _ => {
+            // Types compare strictly by rank; values only within the same rank.
+            let rank_op = op.trim_end_matches('=');
+            field.push_rank(sql);
+            sql.push(&format!(" {rank_op} {rank}"));
+            {
                 sql.push(" OR (");
                 field.push_rank(sql);
                 sql.push(&format!(" = {rank} AND "));
