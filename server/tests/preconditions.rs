@@ -756,3 +756,16 @@ async fn cc_if_none_match_star_put_is_authorized_as_create() {
     let r = s.put(&record("r1"), BOB, json!({"data": {"a": 2}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn cc_header_format_empty_values_count_as_absent() {
+    let s = start().await;
+    setup(&s).await;
+    let r = s.call_h(Method::PUT, &record("e1"), ALICE, Some(json!({"data": {"a": 1}})), &[("If-Match", "")]).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r =
+        s.call_h(Method::PUT, &record("e1"), ALICE, Some(json!({"data": {"a": 2}})), &[("If-None-Match", "")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.call_h(Method::GET, RECORDS, ALICE, None, &[("If-None-Match", ""), ("If-Match", "")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -58,7 +58,13 @@ impl Engine<'_> {
     }
 
     /// The absolute URL of the next page, keeping every query parameter.
-    fn next_page(&self, params: &ListParams, query: &ListQuery, limit: usize, last: &StoredObject) -> String {
+    fn next_page(
+        &mut self,
+        params: &ListParams,
+        query: &ListQuery,
+        limit: usize,
+        last: &StoredObject,
+    ) -> Result<String, ApiError> {
         let offset = params.token.as_ref().map_or(0, |t| t.offset) + limit as u64;
         let mut last_object = Map::new();
         for key in query.effective_sort() {
@@ -66,7 +72,13 @@ impl Engine<'_> {
                 last_object.insert(key.field.name(), value.clone());
             }
         }
-        let token = PageToken { last_object, offset }.encode();
+        let token = PageToken::new(last_object, offset);
+        if self.call.method == http::Method::DELETE {
+            let expires = crate::storage::sqlite::now_ms()
+                + (self.settings.pagination_token_validity_seconds as i64).saturating_mul(1000);
+            self.tx.issue_token(&token.nonce, expires)?;
+        }
+        let token = token.encode();
         let mut pairs = form_urlencoded::Serializer::new(String::new());
         for (name, value) in &self.call.query {
             if name != "_limit" && name != "_token" {
@@ -75,7 +87,7 @@ impl Engine<'_> {
         }
         pairs.append_pair("_limit", &limit.to_string());
         pairs.append_pair("_token", &token);
-        format!("{}?{}", self.call.url, pairs.finish())
+        Ok(format!("{}?{}", self.call.url, pairs.finish()))
     }
 
     pub(super) fn get_list(&mut self) -> Result<ApiResponse, ApiError> {
@@ -103,7 +115,7 @@ impl Engine<'_> {
             let more = objects.len() > limit;
             objects.truncate(limit);
             let next = match (more, objects.last()) {
-                (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)),
+                (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)?),
                 _ => None,
             };
             let data: Vec<Value> = objects
@@ -173,6 +185,15 @@ impl Engine<'_> {
     pub(super) fn delete_list(&mut self) -> Result<ApiResponse, ApiError> {
         let access = self.list_access("write")?;
         let params = self.call.params.clone()?;
+        if let Some(token) = &params.token {
+            if !self.tx.redeem_token(&token.nonce, crate::storage::sqlite::now_ms())? {
+                return Err(ApiError::invalid(
+                    crate::error::Location::Querystring,
+                    None,
+                    "_token was already used or has expired.",
+                ));
+            }
+        }
         let preconditions = self.call.preconditions.clone()?;
         self.parent_collection()?;
         self.check_ancestor_ids()?;
@@ -186,7 +207,7 @@ impl Engine<'_> {
         let more = objects.len() > limit;
         objects.truncate(limit);
         let next = match (more, objects.last()) {
-            (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)),
+            (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)?),
             _ => None,
         };
         let mut tombstones = Vec::with_capacity(objects.len());

@@ -27,6 +27,10 @@ fn parse_tag(headers: &HeaderMap, name: &'static str) -> Result<Option<Tag>, Api
     let invalid =
         || ApiError::invalid(Location::Header, Some(name), "The value should be integer between double quotes.");
     let text = value.to_str().map_err(|_| invalid())?.trim();
+    if text.is_empty() {
+        // An empty header counts as absent (as in Kinto).
+        return Ok(None);
+    }
     if text == "*" {
         return Ok(Some(Tag::Any));
     }
@@ -51,6 +55,8 @@ impl Preconditions {
 pub struct PageToken {
     pub last_object: Map<String, Value>,
     pub offset: u64,
+    /// `pagination-token-<uuid4>`; plural DELETE tokens are single-use by nonce.
+    pub nonce: String,
 }
 
 fn invalid_token() -> ApiError {
@@ -81,7 +87,13 @@ impl PageToken {
         if !last_object.iter().all(|(name, value)| token_value_ok(name, value)) {
             return Err(invalid_token());
         }
-        Ok(PageToken { last_object: last_object.clone(), offset })
+        let nonce = value.get("nonce").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Ok(PageToken { last_object: last_object.clone(), offset, nonce })
+    }
+
+    /// A new token with a fresh nonce.
+    pub fn new(last_object: Map<String, Value>, offset: u64) -> PageToken {
+        PageToken { last_object, offset, nonce: format!("pagination-token-{}", uuid::Uuid::new_v4()) }
     }
 
     /// Encodes a token in Kinto's format.
@@ -89,7 +101,7 @@ impl PageToken {
         let token = json!({
             "last_object": Value::Object(self.last_object.clone()),
             "offset": self.offset,
-            "nonce": format!("pagination-token-{}", uuid::Uuid::new_v4()),
+            "nonce": self.nonce,
         });
         base64::engine::general_purpose::STANDARD.encode(crate::json::to_vec(&token))
     }
@@ -109,7 +121,7 @@ mod tests {
     fn preconditions_accept_quoted_integers_and_star() -> Result<(), ApiError> {
         assert_eq!(Preconditions::parse(&headers("if-match", "\"123\""))?.if_match, Some(Tag::Timestamp(123)));
         assert_eq!(Preconditions::parse(&headers("if-none-match", "*"))?.if_none_match, Some(Tag::Any));
-        for bad in ["123", "W/\"123\"", "\"*\"", "\"1\", \"2\"", "\"\""] {
+        for bad in ["123", "W/\"123\"", "\"*\"", "\"1\", \"2\"", "\"\"", "abc"] {
             let err = Preconditions::parse(&headers("if-match", bad)).expect_err("rejected");
             assert_eq!(
                 err.body("")["message"],
@@ -124,7 +136,7 @@ mod tests {
         let mut last_object = Map::new();
         last_object.insert("last_modified".into(), json!(42));
         last_object.insert("id".into(), json!("r1"));
-        let token = PageToken { last_object, offset: 3 };
+        let token = PageToken::new(last_object, 3);
         assert_eq!(PageToken::decode(&token.encode())?, token);
         let err = PageToken::decode("garbage").expect_err("rejected");
         assert_eq!(err.body("")["message"], "querystring: _token has invalid content");

@@ -211,15 +211,24 @@ fn apply_json_patch(ops: &[Value], kind: Kind, data: &Map<String, Value>, acl: &
             let is_write = matches!(map.get("op").and_then(Value::as_str), Some("add" | "replace" | "test"));
             let segments: Vec<&str> = path.split('/').collect();
             if is_write && !map.contains_key("value") {
-                if let ["", "permissions", _, principal] = segments.as_slice() {
-                    map.insert("value".into(), Value::String(unescape(principal)));
+                if let ["", "permissions", permission, principal] = segments.as_slice() {
+                    if allowed.contains(permission) {
+                        map.insert("value".into(), Value::String(unescape(principal)));
+                    }
                 }
             }
         }
         filled.push(op);
     }
-    let patch: json_patch::Patch = serde_json::from_value(Value::Array(filled)).map_err(patch_failed)?;
-    json_patch::patch(&mut document, &patch).map_err(patch_failed)?;
+    for op in &filled {
+        let needs_value = matches!(op.get("op").and_then(Value::as_str), Some("add" | "replace" | "test"));
+        if needs_value && op.get("value").is_none() {
+            return Err(patch_failed("The operation does not contain a 'value' member"));
+        }
+    }
+    let patch: json_patch::Patch = serde_json::from_value(Value::Array(filled.clone())).map_err(patch_failed)?;
+    let before = document.clone();
+    json_patch::patch(&mut document, &patch).map_err(|err| explain(&err, &filled, &before))?;
     let Value::Object(mut document) = document else {
         return Err(patch_failed("the document is no longer an object"));
     };
@@ -254,6 +263,46 @@ fn apply_json_patch(ops: &[Value], kind: Kind, data: &Map<String, Value>, acl: &
     }
     requested.insert("last_modified".into(), Value::Null);
     Ok(Patched { data: new, acl: new_acl, requested })
+}
+
+/// Python's type name of a JSON value, as jsonpatch's messages show it.
+fn py_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "<class 'NoneType'>",
+        Value::Bool(_) => "<class 'bool'>",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "<class 'int'>",
+        Value::Number(_) => "<class 'float'>",
+        Value::String(_) => "<class 'str'>",
+        Value::Array(_) => "<class 'list'>",
+        Value::Object(_) => "<class 'dict'>",
+    }
+}
+
+/// A JSON-Patch failure worded as Kinto's (python-jsonpatch) messages.
+fn explain(err: &json_patch::PatchError, ops: &[Value], document: &Value) -> ApiError {
+    let op = ops.get(err.operation);
+    let name = op.and_then(|o| o.get("op")).and_then(Value::as_str).unwrap_or_default();
+    let path = op.and_then(|o| o.get("path")).and_then(Value::as_str).unwrap_or_default();
+    let last = unescape(path.rsplit('/').next().unwrap_or_default());
+    match (name, &err.kind) {
+        ("remove" | "replace", json_patch::PatchErrorKind::InvalidPointer) => {
+            patch_failed(format!("can't {name} a non-existent object '{last}'"))
+        }
+        ("test", json_patch::PatchErrorKind::TestFailed) => {
+            let expected = op.and_then(|o| o.get("value")).cloned().unwrap_or(Value::Null);
+            match document.pointer(path) {
+                Some(actual) => patch_failed(format!(
+                    "{} ({}) is not equal to tested value {} ({})",
+                    py_repr(actual),
+                    py_type(actual),
+                    py_repr(&expected),
+                    py_type(&expected)
+                )),
+                None => patch_failed(format!("can't replace a non-existent object '{last}'")),
+            }
+        }
+        _ => patch_failed(&err.kind),
+    }
 }
 
 /// The `data` of a light/diff response, from the stored object after the write.

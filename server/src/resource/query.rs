@@ -244,25 +244,27 @@ pub fn project(object: &Map<String, Value>, fields: &[Field]) -> Map<String, Val
         }
     }
     for field in fields {
-        let Field::Data(path) = field else { continue };
-        let Some(value) = field.get(object) else { continue };
-        let mut target = &mut out;
-        for (index, key) in path.iter().enumerate() {
-            if index + 1 == path.len() {
-                target.insert(key.clone(), value.clone());
-            } else {
-                let entry = target.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
-                if !entry.is_object() {
-                    *entry = Value::Object(Map::new());
-                }
-                match entry {
-                    Value::Object(inner) => target = inner,
-                    _ => break,
-                }
-            }
+        if let Field::Data(path) = field {
+            copy_path(object, &mut out, path);
         }
     }
     out
+}
+
+/// Copies `path` from `source` into `target`, keeping the objects met on the way even when
+/// the leaf is missing (as Kinto does: `author.name` on `{"author": {}}` gives `{"author": {}}`).
+fn copy_path(source: &Map<String, Value>, target: &mut Map<String, Value>, path: &[String]) {
+    let Some((key, rest)) = path.split_first() else { return };
+    let Some(value) = source.get(key) else { return };
+    if rest.is_empty() {
+        target.insert(key.clone(), value.clone());
+        return;
+    }
+    let Value::Object(inner_source) = value else { return };
+    let entry = target.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(inner_target) = entry {
+        copy_path(inner_source, inner_target, rest);
+    }
 }
 
 #[cfg(test)]

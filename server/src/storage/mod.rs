@@ -117,6 +117,12 @@ pub trait Tx {
     /// Group principals held by any of these user ids (including `system.Authenticated`).
     fn member_of(&mut self, user_ids: &[&str]) -> StorageResult<Vec<String>>;
 
+    /// Remembers a single-use token until `expires_at` (ms); expired ones are dropped.
+    fn issue_token(&mut self, nonce: &str, expires_at: i64) -> StorageResult<()>;
+
+    /// Uses up a token: whether it was issued, unused and not expired.
+    fn redeem_token(&mut self, nonce: &str, now: i64) -> StorageResult<bool>;
+
     /// Makes `members` exactly the holders of the group principal `group_uri`.
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()>;
 }

@@ -39,6 +39,13 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX memberships_by_principal ON memberships (principal);
     "#,
+    // 2: single-use pagination tokens of plural DELETEs (REC-PAGE-DELETE).
+    r#"
+    CREATE TABLE delete_tokens (
+        nonce      TEXT    NOT NULL PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

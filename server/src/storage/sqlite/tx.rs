@@ -293,6 +293,29 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
     }
 
+    fn issue_token(&mut self, nonce: &str, expires_at: i64) -> StorageResult<()> {
+        self.require_writable()?;
+        self.conn
+            .prepare_cached("DELETE FROM delete_tokens WHERE expires_at < ?")
+            .and_then(|mut stmt| stmt.execute(params![now_ms()]))
+            .map_err(map_err)?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO delete_tokens (nonce, expires_at) VALUES (?, ?)")
+            .and_then(|mut stmt| stmt.execute(params![nonce, expires_at]))
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    fn redeem_token(&mut self, nonce: &str, now: i64) -> StorageResult<bool> {
+        self.require_writable()?;
+        let removed = self
+            .conn
+            .prepare_cached("DELETE FROM delete_tokens WHERE nonce = ? AND expires_at >= ?")
+            .and_then(|mut stmt| stmt.execute(params![nonce, now]))
+            .map_err(map_err)?;
+        Ok(removed > 0)
+    }
+
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()> {
         self.require_writable()?;
         self.conn
