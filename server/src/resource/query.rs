@@ -80,7 +80,7 @@ fn parse_timestamp(name: &str, raw: &str, not_a_number: bool) -> Result<Option<i
         Ok(value) if value < 0 && not_a_number => Err(error(name, format!("{value} is less than minimum value 0"))),
         Ok(value) if value < 0 || value > now_ms() + FUTURE_SLACK_MS => Err(invalid_value(name)),
         Ok(value) => Ok(Some(value)),
-        Err(_) if not_a_number => Err(error(name, format!("\"{}\" is not a number", digits))),
+        Err(_) if not_a_number && !digits.is_empty() => Err(error(name, format!("\"{digits}\" is not a number"))),
         Err(_) => Err(invalid_value(name)),
     }
 }
