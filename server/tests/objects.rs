@@ -44,7 +44,7 @@ fn normalize(mut body: Value) -> Value {
     if let Some(perms) = body.get_mut("permissions").and_then(Value::as_object_mut) {
         for ace in perms.values_mut() {
             if let Some(list) = ace.as_array_mut() {
-                list.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+                list.sort_by_key(|a| a.to_string());
             }
         }
     }

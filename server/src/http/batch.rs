@@ -288,7 +288,7 @@ pub async fn run(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, 
                 slots.push(Slot::Answered(api, outcome));
             }
             Ok(Prepared::Resource(call)) => {
-                calls.push(call);
+                calls.push(*call);
                 slots.push(Slot::Resource(api, calls.len() - 1));
             }
             Ok(Prepared::Batch) => slots

@@ -101,7 +101,7 @@ pub enum Prepared {
     /// A service endpoint that needs the state.
     Service(Route, Option<String>),
     /// A call on a resource, run in a storage job.
-    Resource(Call),
+    Resource(Box<Call>),
     /// `POST /v1/batch`.
     Batch,
 }
@@ -110,7 +110,7 @@ async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResp
     match prepare(state, request)? {
         Prepared::Done(response) => Ok(response),
         Prepared::Service(route, user_id) => service_response(state, request, &route, user_id).await,
-        Prepared::Resource(call) => run_call(state, call).await,
+        Prepared::Resource(call) => run_call(state, *call).await,
         Prepared::Batch => crate::http::batch::run(state, request).await,
     }
 }
@@ -214,7 +214,7 @@ pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiEr
         other => return Ok(Prepared::Service(other, user_id)),
     };
     let query = request.query_pairs();
-    Ok(Prepared::Resource(Call {
+    Ok(Prepared::Resource(Box::new(Call {
         method: request.method.clone(),
         head: request.method == Method::HEAD,
         patch_format: PatchFormat::from_content_type(request.header("content-type")),
@@ -230,7 +230,7 @@ pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiEr
         url: format!("{}/v1{}", public_origin(state, request), rest),
         query,
         place,
-    }))
+    })))
 }
 
 /// `{plural|object}_{kind}_{method}_enabled = false` removes a method (URL-ENDPOINT-TOGGLE).

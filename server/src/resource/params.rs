@@ -59,6 +59,9 @@ pub struct PageToken {
     pub nonce: String,
 }
 
+/// Where a token keeps the array and object values of the last object's sort fields.
+const STRUCTURED_KEY: &str = "structured_last_object";
+
 fn invalid_token() -> ApiError {
     ApiError::invalid(Location::Querystring, None, "_token has invalid content")
 }
@@ -88,7 +91,17 @@ impl PageToken {
             return Err(invalid_token());
         }
         let nonce = value.get("nonce").and_then(Value::as_str).unwrap_or_default().to_owned();
-        Ok(PageToken { last_object: last_object.clone(), offset, nonce })
+        let mut last_object = last_object.clone();
+        // Array and object sort values travel apart, so `last_object` stays as Kinto checks it.
+        if let Some(Value::Object(structured)) = value.get(STRUCTURED_KEY) {
+            for (name, value) in structured {
+                if !matches!(value, Value::Array(_) | Value::Object(_)) || last_object.contains_key(name) {
+                    return Err(invalid_token());
+                }
+                last_object.insert(name.clone(), value.clone());
+            }
+        }
+        Ok(PageToken { last_object, offset, nonce })
     }
 
     /// A new token with a fresh nonce.
@@ -98,11 +111,19 @@ impl PageToken {
 
     /// Encodes a token in Kinto's format.
     pub fn encode(&self) -> String {
-        let token = json!({
-            "last_object": Value::Object(self.last_object.clone()),
+        let (structured, scalars): (Map<String, Value>, Map<String, Value>) = self
+            .last_object
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .partition(|(_, v)| matches!(v, Value::Array(_) | Value::Object(_)));
+        let mut token = json!({
+            "last_object": Value::Object(scalars),
             "offset": self.offset,
             "nonce": self.nonce,
         });
+        if !structured.is_empty() {
+            token[STRUCTURED_KEY] = Value::Object(structured);
+        }
         base64::engine::general_purpose::STANDARD.encode(crate::json::to_vec(&token))
     }
 }
@@ -136,6 +157,7 @@ mod tests {
         let mut last_object = Map::new();
         last_object.insert("last_modified".into(), json!(42));
         last_object.insert("id".into(), json!("r1"));
+        last_object.insert("tags".into(), json!(["x", {"y": 1}]));
         let token = PageToken::new(last_object, 3);
         assert_eq!(PageToken::decode(&token.encode())?, token);
         let err = PageToken::decode("garbage").expect_err("rejected");
