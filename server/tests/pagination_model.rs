@@ -31,7 +31,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use serde_json::{Map, Number, Value, json};
 
-const CASES: u32 = 50;
+const CASES: u32 = 60;
 const ALICE: &str = "alice:secret";
 const BUCKET: &str = "b";
 const BATCH_MAX: usize = 25;

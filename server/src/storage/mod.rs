@@ -123,6 +123,12 @@ pub trait Tx {
     /// Uses up a token: whether it was issued, unused and not expired.
     fn redeem_token(&mut self, nonce: &str, now: i64) -> StorageResult<bool>;
 
+    /// Builds an index for filters and sorts on a data field, if the backend has such a
+    /// thing (a slow listing asks for it; see `storage::sqlite::indexes`).
+    fn ensure_field_index(&mut self, _path: &[String]) -> StorageResult<()> {
+        Ok(())
+    }
+
     /// Makes `members` exactly the holders of the group principal `group_uri`.
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()>;
 }

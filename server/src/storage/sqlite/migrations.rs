@@ -46,6 +46,13 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: the registry of adaptive field indexes (see `indexes`).
+    r#"
+    CREATE TABLE field_indexes (
+        path TEXT NOT NULL PRIMARY KEY,
+        name TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

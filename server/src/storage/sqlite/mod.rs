@@ -2,6 +2,7 @@
 //! write jobs together (group commit, one savepoint per job), and a small pool of read-only
 //! connections for read jobs. A reply to a write is only sent once its commit is durable.
 
+mod indexes;
 mod migrations;
 mod sql;
 mod tx;
@@ -18,7 +19,8 @@ pub use migrations::CURRENT_VERSION as SCHEMA_VERSION;
 pub use tx::now_ms;
 use tx::{SqliteTx, map_err};
 
-use crate::storage::{Backend, ReadJob, StorageError, StorageResult, WriteJob};
+use crate::storage::{Backend, ReadJob, StorageError, StorageResult, WriteJob, WriteOutcome};
+use indexes::FieldIndexes;
 
 /// Most write jobs committed together in one transaction.
 const MAX_GROUP: usize = 128;
@@ -101,14 +103,16 @@ impl SqliteBackend {
         if report.too_new {
             return Err(OpenError::TooNew { path, found: report.from, known: migrations::CURRENT_VERSION });
         }
+        let indexes = Arc::new(FieldIndexes::load(&conn).map_err(sqlite_err)?);
         let healthy = Arc::new(AtomicBool::new(true));
         let (sender, receiver) = mpsc::channel::<WriteJob>();
         let writer_health = healthy.clone();
+        let writer_indexes = indexes.clone();
         let handle = thread::Builder::new()
             .name("kintoun-writer".into())
-            .spawn(move || writer_loop(conn, receiver, writer_health))
+            .spawn(move || writer_loop(conn, receiver, writer_health, writer_indexes))
             .map_err(OpenError::Thread)?;
-        let readers = Arc::new(ReadPool::start(path.clone(), options.readers)?);
+        let readers = Arc::new(ReadPool::start(path.clone(), options.readers, indexes, sender.clone())?);
         tracing::info!(path = %path.display(), schema = migrations::CURRENT_VERSION, "storage opened");
         Ok(SqliteBackend {
             writer: Mutex::new(Some(sender)),
@@ -151,13 +155,13 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Runs one read job in its own snapshot.
-fn run_read_job(conn: &Connection, job: ReadJob) {
+fn run_read_job(conn: &Connection, indexes: &FieldIndexes, job: ReadJob) {
     if let Err(err) = conn.execute_batch("BEGIN") {
         tracing::error!(%err, "cannot begin a read transaction");
         return; // dropping the job answers 503
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let mut tx = SqliteTx { conn, writable: false };
+        let mut tx = SqliteTx { conn, writable: false, indexes };
         job(&mut tx);
     }));
     let _ = conn.execute_batch("COMMIT");
@@ -166,8 +170,29 @@ fn run_read_job(conn: &Connection, job: ReadJob) {
     }
 }
 
+/// Hands the fields that slow listings want indexed to the writer.
+fn request_indexes(indexes: &FieldIndexes, writer: &mpsc::Sender<WriteJob>) {
+    let wanted = indexes.take_wanted();
+    if wanted.is_empty() {
+        return;
+    }
+    let _ = writer.send(Box::new(move |tx| {
+        for path in &wanted {
+            if let Err(err) = tx.ensure_field_index(path) {
+                tracing::warn!(%err, field = %path.join("."), "could not build a field index");
+            }
+        }
+        WriteOutcome { keep: true, complete: Box::new(|_| {}) }
+    }));
+}
+
 impl ReadPool {
-    fn start(path: PathBuf, count: usize) -> Result<ReadPool, OpenError> {
+    fn start(
+        path: PathBuf,
+        count: usize,
+        indexes: Arc<FieldIndexes>,
+        writer: mpsc::Sender<WriteJob>,
+    ) -> Result<ReadPool, OpenError> {
         let (sender, receiver) = mpsc::channel::<ReadJob>();
         let receiver = Arc::new(Mutex::new(receiver));
         let mut threads = Vec::with_capacity(count);
@@ -175,6 +200,7 @@ impl ReadPool {
             // Open every connection now so that a broken file fails at start.
             let conn = open_reader(&path).map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
             let receiver = receiver.clone();
+            let (indexes, writer) = (indexes.clone(), writer.clone());
             let handle = thread::Builder::new()
                 .name(format!("kintoun-reader-{index}"))
                 .spawn(move || {
@@ -184,9 +210,10 @@ impl ReadPool {
                             Err(_) => break,
                         };
                         match job {
-                            Ok(job) => run_read_job(&conn, job),
+                            Ok(job) => run_read_job(&conn, &indexes, job),
                             Err(_) => break,
                         }
+                        request_indexes(&indexes, &writer);
                     }
                 })
                 .map_err(OpenError::Thread)?;
@@ -239,7 +266,12 @@ impl Backend for SqliteBackend {
 
 /// The writer thread: takes every queued job, runs each in its own savepoint inside one
 /// transaction, commits once, then tells each job how the commit went.
-fn writer_loop(conn: Connection, receiver: mpsc::Receiver<WriteJob>, healthy: Arc<AtomicBool>) {
+fn writer_loop(
+    conn: Connection,
+    receiver: mpsc::Receiver<WriteJob>,
+    healthy: Arc<AtomicBool>,
+    indexes: Arc<FieldIndexes>,
+) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -260,7 +292,7 @@ fn writer_loop(conn: Connection, receiver: mpsc::Receiver<WriteJob>, healthy: Ar
                 continue;
             }
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let mut tx = SqliteTx { conn: &conn, writable: true };
+                let mut tx = SqliteTx { conn: &conn, writable: true, indexes: &indexes };
                 job(&mut tx)
             }));
             match outcome {

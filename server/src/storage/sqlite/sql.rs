@@ -77,11 +77,27 @@ impl Sql {
     }
 }
 
+/// A JSON path as an SQL string literal. Paths are inlined (not bound) so that queries match
+/// the expression indexes built on them (see `indexes`).
+fn path_literal(path: &[String]) -> String {
+    format!("'{}'", json_path(path).replace('\'', "''"))
+}
+
+/// The rank expression of a data field.
+pub fn rank_expr(path: &[String]) -> String {
+    rank_case(&format!("json_type(data, {})", path_literal(path)))
+}
+
+/// The value expression of a data field.
+pub fn value_expr(path: &[String]) -> String {
+    format!("json_extract(data, {})", path_literal(path))
+}
+
 /// How a field reads in SQL: its rank and value expressions.
 struct Operand {
     rank: String,
     value: String,
-    /// The path argument the expressions use, for data fields.
+    /// The JSON path of a data field.
     path: Option<String>,
 }
 
@@ -89,33 +105,17 @@ fn operand(field: &Field) -> Operand {
     match field {
         Field::Id => Operand { rank: "1".into(), value: "id".into(), path: None },
         Field::LastModified => Operand { rank: "2".into(), value: "last_modified".into(), path: None },
-        Field::Data(path) => Operand {
-            rank: rank_case("json_type(data, ?)"),
-            value: "json_extract(data, ?)".into(),
-            path: Some(json_path(path)),
-        },
+        Field::Data(path) => Operand { rank: rank_expr(path), value: value_expr(path), path: Some(json_path(path)) },
     }
 }
 
 impl Operand {
     fn push_rank(&self, sql: &mut Sql) {
-        push_with_path(sql, &self.rank, self.path.as_deref());
+        sql.push(&self.rank);
     }
 
     fn push_value(&self, sql: &mut Sql) {
-        push_with_path(sql, &self.value, self.path.as_deref());
-    }
-}
-
-/// Appends `template`, binding `path` to each `?` in it.
-fn push_with_path(sql: &mut Sql, template: &str, path: Option<&str>) {
-    let mut parts = template.split('?');
-    if let Some(first) = parts.next() {
-        sql.push(first);
-    }
-    for part in parts {
-        sql.arg(SqlValue::Text(path.unwrap_or_default().to_owned()));
-        sql.push(part);
+        sql.push(&self.value);
     }
 }
 
@@ -194,9 +194,16 @@ fn push_filter(sql: &mut Sql, filter: &Filter) {
             if filter.operator == Operator::Exclude {
                 sql.push("NOT ");
             }
-            sql.push("(0");
-            for value in &filter.values {
-                sql.push(" OR ");
+            // No `0 OR` prefix: the planner then uses one index lookup per value.
+            if filter.values.is_empty() {
+                sql.push("(0)");
+                return;
+            }
+            sql.push("(");
+            for (index, value) in filter.values.iter().enumerate() {
+                if index > 0 {
+                    sql.push(" OR ");
+                }
                 compare(sql, &field, "=", Some(value));
             }
             sql.push(")");

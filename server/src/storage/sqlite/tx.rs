@@ -4,6 +4,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::{Map, Value};
 
+use super::indexes::FieldIndexes;
 use super::sql;
 use crate::storage::{AccessFilter, Acl, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
 
@@ -11,6 +12,7 @@ use crate::storage::{AccessFilter, Acl, ListQuery, Stamp, StorageError, StorageR
 pub struct SqliteTx<'c> {
     pub conn: &'c Connection,
     pub writable: bool,
+    pub indexes: &'c FieldIndexes,
 }
 
 pub(crate) fn map_err(err: rusqlite::Error) -> StorageError {
@@ -172,8 +174,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn list(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<StoredObject>> {
+        let started = std::time::Instant::now();
         let sql = sql::select(parent, resource, query);
-        self.select_objects(&sql.text, sql.args)
+        let objects = self.select_objects(&sql.text, sql.args)?;
+        self.indexes.observe(query, started.elapsed());
+        Ok(objects)
     }
 
     fn count(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<u64> {
@@ -314,6 +319,11 @@ impl Tx for SqliteTx<'_> {
             .and_then(|mut stmt| stmt.execute(params![nonce, now]))
             .map_err(map_err)?;
         Ok(removed > 0)
+    }
+
+    fn ensure_field_index(&mut self, path: &[String]) -> StorageResult<()> {
+        self.require_writable()?;
+        self.indexes.create(self.conn, path).map_err(map_err)
     }
 
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()> {
