@@ -19,6 +19,7 @@ pub mod auth;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod plugins;
 pub mod resource;
 pub mod secrets;
 pub mod settings;

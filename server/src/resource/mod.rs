@@ -11,6 +11,8 @@ pub mod kind;
 pub mod params;
 pub mod patch;
 pub mod query;
+pub mod schema;
+pub mod evaluate;
 pub mod validate;
 
 mod list;

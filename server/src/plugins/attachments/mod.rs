@@ -1,0 +1,1 @@
+//! Attachments compatible with kinto-attachment (ATT-*): being written.

@@ -1,0 +1,4 @@
+//! Kinto's built-in plugins, each a module: accounts, the personal bucket, history, the
+//! permissions endpoint, attachments, flush.
+
+pub mod attachments;

@@ -1,0 +1,1 @@
+//! In-memory evaluation of filters and sorts: being written.

@@ -1,0 +1,1 @@
+//! JSON-schema validation (SCHEMA-*): being written.
