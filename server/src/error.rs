@@ -104,6 +104,9 @@ pub enum ApiError {
     /// 401 with one `WWW-Authenticate` challenge per configured policy.
     #[error("authentication required")]
     Unauthorized { challenges: Vec<String> },
+    /// 401 errno 999 for an anonymous listing of accounts (ACCT-READ).
+    #[error("cannot read accounts")]
+    CannotReadAccounts,
     /// 403 for an authenticated caller without the permission.
     #[error("forbidden")]
     Forbidden,
@@ -164,7 +167,7 @@ impl ApiError {
             ApiError::Invalid(_) | ApiError::BadRequest(_) => 400,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::NotAcceptable => 406,
-            ApiError::Unauthorized { .. } => 401,
+            ApiError::Unauthorized { .. } | ApiError::CannotReadAccounts => 401,
             ApiError::Forbidden => 403,
             ApiError::ObjectNotFound { .. }
             | ApiError::MissingParent { .. }
@@ -197,13 +200,14 @@ impl ApiError {
             ApiError::Gone => Errno::ServiceDeprecated,
             ApiError::PayloadTooLarge { .. } => Errno::RequestTooLarge,
             ApiError::Backend(_) => Errno::Backend,
-            ApiError::Internal(_) | ApiError::NeedsWrite => Errno::Undefined,
+            ApiError::Internal(_) | ApiError::NeedsWrite | ApiError::CannotReadAccounts => Errno::Undefined,
         }
     }
 
     /// The `error` member: the reason phrase, or "Invalid parameters" for validation errors.
     fn error_name(&self) -> &'static str {
         match self {
+            ApiError::CannotReadAccounts => "Cannot read accounts.",
             ApiError::Invalid(_) | ApiError::UnsupportedMediaType { .. } | ApiError::NotAcceptable => {
                 "Invalid parameters"
             }
@@ -239,6 +243,7 @@ impl ApiError {
             }
             ApiError::Unauthorized { .. } => (Some("Please authenticate yourself to use this endpoint.".into()), None),
             ApiError::Forbidden => (Some("This user cannot access this resource.".into()), None),
+            ApiError::CannotReadAccounts => (None, None),
             ApiError::ObjectNotFound { id, resource_name } | ApiError::MissingParent { id, resource_name } => {
                 (None, Some(json!({"id": id, "resource_name": resource_name})))
             }

@@ -74,6 +74,7 @@ pub async fn serve(
         settings: Arc::new(settings),
         store: Store::new(backend.clone()),
         userid_secret: userid_secret.into(),
+        verified_accounts: Arc::default(),
     };
     let app = http::router(state);
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

@@ -7,24 +7,36 @@ pub mod permission;
 use http::HeaderMap;
 
 use crate::error::ApiError;
+use crate::plugins::accounts::VerifiedCache;
 use crate::settings::{PolicyKind, Settings};
-use crate::storage::{StorageResult, Tx};
+use crate::storage::{StorageResult, Store, Tx};
 
 pub const EVERYONE: &str = "system.Everyone";
 pub const AUTHENTICATED: &str = "system.Authenticated";
 
-/// The authenticated user id of a request, if any policy recognised its credentials.
-pub fn authenticate(headers: &HeaderMap, settings: &Settings, userid_secret: &str) -> Option<String> {
+/// The authenticated user id of a request: the first policy of `multiauth.policies` that
+/// recognises its credentials wins (AUTH-MULTI); none is anonymous.
+pub async fn authenticate(
+    headers: &HeaderMap,
+    settings: &Settings,
+    userid_secret: &str,
+    store: &Store,
+    accounts: &VerifiedCache,
+) -> Option<String> {
     let header = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let credentials = basic::parse_basic(header)?;
     for policy in &settings.auth_policies {
         match policy.kind {
             PolicyKind::BasicAuth => {
-                if let Some(credentials) = basic::parse_basic(header) {
-                    return Some(basic::basicauth_user_id(&policy.name, userid_secret, &credentials));
+                return Some(basic::basicauth_user_id(&policy.name, userid_secret, &credentials));
+            }
+            PolicyKind::Account => {
+                if let Some(user_id) =
+                    crate::plugins::accounts::authenticate(store, accounts, settings, &credentials).await
+                {
+                    return Some(user_id);
                 }
             }
-            // The accounts plugin is not built yet: it recognises nobody.
-            PolicyKind::Account => {}
         }
     }
     None

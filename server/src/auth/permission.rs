@@ -38,6 +38,8 @@ fn bound(kind: Kind, permission: &str) -> &'static [(Kind, &'static str)] {
             (Record, "read"),
         ],
         (Record, "write") => &[(Bucket, "write"), (Collection, "write"), (Record, "write")],
+        (Account, "read") => &[(Account, "write"), (Account, "read")],
+        (Account, "write") => &[(Account, "write")],
         _ => &[],
     }
 }
@@ -115,7 +117,7 @@ pub fn allowed_on_list(
 ) -> StorageResult<bool> {
     match list.parent() {
         Some(parent) => allowed_for(tx, settings, principals, &parent, permission, list.kind),
-        None => Ok(allowed_at_root(settings, principals, &format!("bucket:{permission}"))),
+        None => Ok(allowed_at_root(settings, principals, &format!("{}:{permission}", list.kind.name()))),
     }
 }
 

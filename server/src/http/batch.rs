@@ -274,11 +274,11 @@ pub async fn run(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, 
     let mut calls: Vec<Call> = Vec::new();
     for sub in &subrequests {
         let mut api = build_request(request, sub);
-        let mut prepared = dispatch::prepare(state, &api);
+        let mut prepared = dispatch::prepare(state, &api).await;
         if let Ok(Prepared::Done(response)) = &prepared {
             if let Some(next) = follow_redirect(&api, response) {
                 api = next;
-                prepared = dispatch::prepare(state, &api);
+                prepared = dispatch::prepare(state, &api).await;
             }
         }
         match prepared {
@@ -287,7 +287,11 @@ pub async fn run(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, 
                 let outcome = dispatch::service_response(state, &api, &route, user_id).await;
                 slots.push(Slot::Answered(api, outcome));
             }
-            Ok(Prepared::Resource(call)) => {
+            Ok(Prepared::Resource(mut call)) => {
+                if let Err(err) = dispatch::hash_account_password(&mut call).await {
+                    slots.push(Slot::Answered(api, Err(err)));
+                    continue;
+                }
                 calls.push(*call);
                 slots.push(Slot::Resource(api, calls.len() - 1));
             }

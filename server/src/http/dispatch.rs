@@ -15,6 +15,7 @@ use crate::http::routes::{Route, match_route};
 use crate::http::service;
 use crate::http::state::AppState;
 use crate::resource::body::BodyInput;
+use crate::resource::kind::Kind;
 use crate::resource::params::Preconditions;
 use crate::resource::patch::{Behavior, PatchFormat};
 use crate::resource::query::ListParams;
@@ -107,7 +108,7 @@ pub enum Prepared {
 }
 
 async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    match prepare(state, request)? {
+    match prepare(state, request).await? {
         Prepared::Done(response) => Ok(response),
         Prepared::Service(route, user_id) => service_response(state, request, &route, user_id).await,
         Prepared::Resource(call) => run_call(state, *call).await,
@@ -135,7 +136,7 @@ pub async fn service_response(
 /// The checks every request goes through, in Kinto's order: end of service, Host, version
 /// prefix, routing, preflight, Origin, method, readonly, Content-Type, Accept; then
 /// authentication and the typed call.
-pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiError> {
+pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiError> {
     let settings = &state.settings;
     if guards::end_of_service(settings) == Some(true) {
         return Err(ApiError::Gone);
@@ -207,7 +208,12 @@ pub fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared, ApiEr
             request.query
         )));
     }
-    let user_id = auth::authenticate(&request.headers, settings, &state.userid_secret);
+    if matches!(&route, Route::Resource(place) if place.kind == Kind::Account) && !settings.includes("accounts") {
+        return Err(ApiError::UnknownRoute);
+    }
+    let user_id =
+        auth::authenticate(&request.headers, settings, &state.userid_secret, &state.store, &state.verified_accounts)
+            .await;
     let place = match route {
         Route::Batch => return Ok(Prepared::Batch),
         Route::Resource(place) => place,
@@ -265,9 +271,25 @@ fn version_redirect(state: &AppState, request: &ApiRequest) -> Result<ApiRespons
     Ok(redirect(with_query(&target, &request.query), state.settings.version_prefix_redirect_ttl_seconds))
 }
 
+/// Accounts: a password sent in `data` is stored as its bcrypt hash (hashed here, off the
+/// writer thread). JSON-Patch bodies are stored as sent, as in Kinto.
+pub async fn hash_account_password(call: &mut Call) -> Result<(), ApiError> {
+    let writes_data = matches!(call.method, Method::PUT | Method::POST | Method::PATCH);
+    if call.place.kind != Kind::Account || !writes_data || call.patch_format == PatchFormat::JsonPatch {
+        return Ok(());
+    }
+    let BodyInput::Json(body) = &mut call.body else { return Ok(()) };
+    let Some(password) = body.get_mut("data").and_then(|d| d.get_mut("password")) else { return Ok(()) };
+    if let serde_json::Value::String(plain) = password {
+        *password = serde_json::Value::String(crate::plugins::accounts::hash_password(plain.clone()).await?);
+    }
+    Ok(())
+}
+
 /// Runs a resource call: reads on a snapshot (replayed on the writer if they must write),
 /// writes on the writer thread.
-pub async fn run_call(state: &AppState, call: Call) -> Result<ApiResponse, ApiError> {
+pub async fn run_call(state: &AppState, mut call: Call) -> Result<ApiResponse, ApiError> {
+    hash_account_password(&mut call).await?;
     let call = Arc::new(call);
     let settings = state.settings.clone();
     if !resource::writes(&call.method) {

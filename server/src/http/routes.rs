@@ -74,6 +74,8 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let place = match s.as_slice() {
         ["buckets"] => Place::list(Kind::Bucket, vec![]),
+        ["accounts"] => Place::list(Kind::Account, vec![]),
+        ["accounts", a] => Place::object(Kind::Account, vec![], a.to_string()),
         ["buckets", b] => Place::object(Kind::Bucket, vec![], b.to_string()),
         ["buckets", b, "collections"] => Place::list(Kind::Collection, vec![b.to_string()]),
         ["buckets", b, "collections", c] => Place::object(Kind::Collection, vec![b.to_string()], c.to_string()),

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::plugins::accounts::VerifiedCache;
 use crate::settings::Settings;
 use crate::storage::Store;
 
@@ -12,4 +13,6 @@ pub struct AppState {
     pub store: Store,
     /// The key for Basic Auth user ids (`userid_hmac_secret`, or the generated one).
     pub userid_secret: Arc<str>,
+    /// Accounts whose password was verified recently.
+    pub verified_accounts: Arc<VerifiedCache>,
 }

@@ -1,4 +1,5 @@
 //! Kinto's built-in plugins, each a module: accounts, the personal bucket, history, the
 //! permissions endpoint, attachments, flush.
 
+pub mod accounts;
 pub mod attachments;

@@ -7,14 +7,16 @@ use crate::resource::kind::Kind;
 const FIRST: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const REST: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
-/// Whether `id` is a valid id for this kind: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$` for every kind.
-pub fn is_valid(_kind: Kind, id: &str) -> bool {
+/// Whether `id` is a valid id for this kind: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`, and for accounts
+/// `^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$` (e-mail addresses).
+pub fn is_valid(kind: Kind, id: &str) -> bool {
     let mut bytes = id.bytes();
     match bytes.next() {
         Some(first) if first.is_ascii_alphanumeric() => {}
         _ => return false,
     }
-    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    let extra: &[u8] = if kind == Kind::Account { b"_-+.@" } else { b"_-" };
+    bytes.all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
 }
 
 /// A new id: a lower-case UUID4 for records, 8 name characters otherwise.
@@ -44,6 +46,8 @@ mod tests {
         assert!(!is_valid(Kind::Record, "a b"));
         assert!(!is_valid(Kind::Record, ""));
         assert!(!is_valid(Kind::Record, "é"));
+        assert!(is_valid(Kind::Account, "bob.smith+x@example.com"));
+        assert!(!is_valid(Kind::Record, "bob@example.com"));
     }
 
     #[test]

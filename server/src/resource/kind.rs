@@ -9,6 +9,8 @@ pub enum Kind {
     Collection,
     Group,
     Record,
+    /// A user account of the accounts plugin (ACCT-*), at the root like buckets.
+    Account,
 }
 
 impl Kind {
@@ -19,6 +21,7 @@ impl Kind {
             Kind::Collection => "collection",
             Kind::Group => "group",
             Kind::Record => "record",
+            Kind::Account => "account",
         }
     }
 
@@ -29,6 +32,7 @@ impl Kind {
             Kind::Collection => "collections",
             Kind::Group => "groups",
             Kind::Record => "records",
+            Kind::Account => "accounts",
         }
     }
 
@@ -37,7 +41,7 @@ impl Kind {
         match self {
             Kind::Bucket => &["read", "write", "collection:create", "group:create"],
             Kind::Collection => &["read", "write", "record:create"],
-            Kind::Group | Kind::Record => &["read", "write"],
+            Kind::Group | Kind::Record | Kind::Account => &["read", "write"],
         }
     }
 
@@ -48,6 +52,7 @@ impl Kind {
             Kind::Collection => "collection:create",
             Kind::Group => "group:create",
             Kind::Record => "record:create",
+            Kind::Account => "account:create",
         }
     }
 
@@ -56,7 +61,7 @@ impl Kind {
     pub fn read_permission(self) -> &'static str {
         match self {
             Kind::Bucket | Kind::Collection => "read:attributes",
-            Kind::Group | Kind::Record => "read",
+            Kind::Group | Kind::Record | Kind::Account => "read",
         }
     }
 
@@ -65,7 +70,7 @@ impl Kind {
         match self {
             Kind::Bucket => vec!["write", "read", "collection:create", "group:create"],
             Kind::Collection => vec!["write", "read", "record:create"],
-            Kind::Group | Kind::Record => vec!["write", "read"],
+            Kind::Group | Kind::Record | Kind::Account => vec!["write", "read"],
         }
     }
 }

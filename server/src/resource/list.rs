@@ -11,7 +11,8 @@ use super::respond::{Verdict, with_timestamp};
 use super::{body, ids};
 use crate::error::ApiError;
 use crate::http::message::ApiResponse;
-use crate::resource::kind::Place;
+use crate::plugins::accounts;
+use crate::resource::kind::{Kind, Place};
 use crate::storage::{AccessFilter, ListQuery, StoredObject};
 
 impl Engine<'_> {
@@ -21,6 +22,9 @@ impl Engine<'_> {
     fn list_access(&mut self, permission: &str) -> Result<Option<AccessFilter>, ApiError> {
         if self.allowed_on_list(permission)? {
             return Ok(None);
+        }
+        if self.place().kind == Kind::Account && self.call.user_id.is_none() {
+            return Err(ApiError::CannotReadAccounts);
         }
         let kind = self.place().kind;
         let filter = AccessFilter {
@@ -168,8 +172,12 @@ impl Engine<'_> {
         let id = match envelope.data.as_ref().and_then(|d| d.get("id")) {
             Some(Value::String(id)) if ids::is_valid(kind, id) => id.clone(),
             Some(_) => return Err(ApiError::invalid_object_id()),
+            None if kind == Kind::Account => return Err(accounts::missing_id()),
             None => ids::generate(kind),
         };
+        if kind == Kind::Account && existing.is_none() {
+            accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), &id)?;
+        }
         if let Some(object) = &existing {
             self.object_preconditions(&preconditions, Some(object), false)?;
             let place = Place::object(kind, self.place().ancestors.clone(), object.id.clone());

@@ -6,13 +6,13 @@
 //! SQL; storage never sees HTTP.
 
 pub mod body;
+pub mod evaluate;
 pub mod ids;
 pub mod kind;
 pub mod params;
 pub mod patch;
 pub mod query;
 pub mod schema;
-pub mod evaluate;
 pub mod validate;
 
 mod list;

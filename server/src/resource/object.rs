@@ -9,6 +9,7 @@ use super::respond::{Verdict, with_timestamp};
 use super::{body, patch, query};
 use crate::error::ApiError;
 use crate::http::message::ApiResponse;
+use crate::plugins::accounts;
 use crate::resource::kind::Kind;
 
 use crate::storage::StoredObject;
@@ -59,6 +60,9 @@ impl Engine<'_> {
         self.object_preconditions(&preconditions, existing.as_ref(), false)?;
         if let Some(data) = &envelope.data {
             check_body_id(data, &id)?;
+        }
+        if place.kind == Kind::Account && existing.is_none() {
+            accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), &id)?;
         }
         let data = match (&envelope.data, &existing) {
             (Some(data), _) => data.clone(),

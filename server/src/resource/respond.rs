@@ -38,7 +38,9 @@ impl Engine<'_> {
     /// `{"data", "permissions"}` for an object, permissions shown only to its own writers.
     pub(super) fn object_response(&self, status: u16, object: &StoredObject, acl: &Acl) -> ApiResponse {
         let writers = acl.get("write");
-        let visible = writers.is_some_and(|w| self.principals.iter().any(|p| w.contains(p)));
+        // Account responses always show their ACL, as Kinto's accounts plugin does.
+        let visible = self.place().kind == Kind::Account
+            || writers.is_some_and(|w| self.principals.iter().any(|p| w.contains(p)));
         let permissions = if visible { acl_json(acl) } else { json!({}) };
         let body = json!({"data": Value::Object(object.data.clone()), "permissions": permissions});
         with_timestamp(ApiResponse::json(status, &body), object.last_modified)

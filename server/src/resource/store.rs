@@ -37,7 +37,10 @@ impl Engine<'_> {
             (None, Some(_)) => self.tx.acl(&uri)?,
             (None, None) => Acl::new(),
         };
-        if self.settings.explicit_permissions {
+        if kind == Kind::Account {
+            // An account is owned by itself, whoever creates or edits it (ACCT-CREATE).
+            acl.entry("write".to_owned()).or_default().insert(crate::plugins::accounts::owner(id));
+        } else if self.settings.explicit_permissions {
             acl.entry("write".to_owned()).or_default().insert(self.creator());
         }
         acl.retain(|_, principals| !principals.is_empty());
@@ -63,7 +66,7 @@ impl Engine<'_> {
         match kind {
             Kind::Bucket | Kind::Collection => self.tx.purge_below(&uri)?,
             Kind::Group => self.tx.set_group_members(&uri, &[])?,
-            Kind::Record => {}
+            Kind::Record | Kind::Account => {}
         }
         Ok(tombstone)
     }

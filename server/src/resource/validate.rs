@@ -12,7 +12,15 @@ pub fn data(kind: Kind, data: &mut Map<String, Value>) -> Result<(), ApiError> {
     match kind {
         Kind::Group => members(data),
         Kind::Collection => cache_expires(data),
+        Kind::Account => password(data),
         Kind::Bucket | Kind::Record => Ok(()),
+    }
+}
+
+fn password(data: &Map<String, Value>) -> Result<(), ApiError> {
+    match data.get("password") {
+        Some(Value::String(_)) => Ok(()),
+        _ => Err(ApiError::invalid_body("data.password", "Required")),
     }
 }
 
