@@ -14,6 +14,7 @@ use crate::http::message::{ApiRequest, ApiResponse};
 use crate::http::routes::{Route, match_route};
 use crate::http::service;
 use crate::http::state::AppState;
+use crate::plugins::default_bucket;
 use crate::resource::body::BodyInput;
 use crate::resource::kind::Kind;
 use crate::resource::params::Preconditions;
@@ -214,28 +215,44 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     let user_id =
         auth::authenticate(&request.headers, settings, &state.userid_secret, &state.store, &state.verified_accounts)
             .await;
-    let place = match route {
+    let mut place = match route {
         Route::Batch => return Ok(Prepared::Batch),
         Route::Resource(place) => place,
         other => return Ok(Prepared::Service(other, user_id)),
     };
+    let mut body = if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
+        BodyInput::parse(&request.body)
+    } else {
+        BodyInput::parse(b"")
+    };
+    let mut path = rest.to_owned();
+    let mut implicit = None;
+    if settings.includes("default_bucket") && default_bucket::addresses_default(&place) {
+        let Some(user) = &user_id else { return Err(auth::deny(settings, None)) };
+        if settings.readonly {
+            return Err(ApiError::MethodNotAllowed { allow: Route::Resource(place).allow_header(", ") });
+        }
+        let real = default_bucket::bucket_id(&settings.default_bucket_hmac_secret, user);
+        implicit = Some(default_bucket::rewrite(&mut place, &real, request.method == Method::PUT)?);
+        if let BodyInput::Json(value) = &mut body {
+            default_bucket::rewrite_body_id(value, &real);
+        }
+        path = path.replacen("/buckets/default", &format!("/buckets/{real}"), 1);
+    }
     let query = request.query_pairs();
     Ok(Prepared::Resource(Box::new(Call {
         method: request.method.clone(),
         head: request.method == Method::HEAD,
         patch_format: PatchFormat::from_content_type(request.header("content-type")),
         behavior: Behavior::parse(request.header("response-behavior")),
-        body: if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
-            BodyInput::parse(&request.body)
-        } else {
-            BodyInput::parse(b"")
-        },
+        body,
         preconditions: Preconditions::parse(&request.headers),
         params: if place.id.is_some() { ListParams::parse_for_object(&query) } else { ListParams::parse(&query) },
         user_id,
-        url: format!("{}/v1{}", public_origin(state, request), rest),
+        url: format!("{}/v1{}", public_origin(state, request), path),
         query,
         place,
+        implicit,
     })))
 }
 

@@ -46,7 +46,12 @@ pub async fn hello(state: &AppState, request: &ApiRequest, user_id: Option<Strin
     if let Some(user_id) = user_id {
         let lookup = user_id.clone();
         let principals = state.store.read(move |tx| crate::auth::principals(tx, Some(&lookup))).await?;
-        body.insert("user".into(), json!({"id": user_id, "principals": principals}));
+        let mut user = json!({"id": user_id, "principals": principals});
+        if settings.includes("default_bucket") {
+            user["bucket"] =
+                json!(crate::plugins::default_bucket::bucket_id(&settings.default_bucket_hmac_secret, &user_id));
+        }
+        body.insert("user".into(), user);
     }
     body.insert("capabilities".into(), capabilities(settings));
     let mut response = ApiResponse::json(200, &Value::Object(body));

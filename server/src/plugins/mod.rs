@@ -3,3 +3,4 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod default_bucket;

@@ -53,12 +53,17 @@ pub struct Call {
     pub patch_format: patch::PatchFormat,
     /// The `Response-Behavior` header of a PATCH.
     pub behavior: Result<patch::Behavior, ApiError>,
+    /// Personal-bucket requests: what to create first (DB-IMPLICIT).
+    pub implicit: Option<crate::plugins::default_bucket::Implicit>,
 }
 
 /// Runs `call` in `tx`.
 pub fn execute(tx: &mut dyn Tx, settings: &Settings, call: &Call) -> Result<ApiResponse, ApiError> {
     let principals = auth::principals(tx, call.user_id.as_deref())?;
     let mut engine = Engine { tx, settings, call, principals };
+    if let Some(implicit) = &call.implicit {
+        engine.create_implicit(implicit)?;
+    }
     match (call.place.id.is_some(), &call.method) {
         (true, &Method::GET) | (true, &Method::HEAD) => engine.get_object(),
         (true, &Method::PUT) => engine.put_object(),

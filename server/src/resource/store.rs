@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::Engine;
 use crate::error::ApiError;
+use crate::plugins::default_bucket::Implicit;
 use crate::resource::kind::{Kind, Place};
 use crate::resource::validate;
 use crate::storage::{Acl, Stamp, StoredObject};
@@ -17,10 +18,41 @@ impl Engine<'_> {
         &mut self,
         id: &str,
         existing: Option<&StoredObject>,
+        data: Map<String, Value>,
+        acl: Option<Acl>,
+    ) -> Result<(StoredObject, Acl), ApiError> {
+        let place = Place::object(self.place().kind, self.place().ancestors.clone(), id.to_owned());
+        self.save_at(&place, existing, data, acl)
+    }
+
+    /// DB-IMPLICIT: creates the personal bucket and the addressed collection if missing,
+    /// owned by the caller.
+    pub(super) fn create_implicit(&mut self, implicit: &Implicit) -> Result<(), ApiError> {
+        if let Some(bucket) = &implicit.bucket {
+            if self.tx.get("", "bucket", bucket)?.filter(|b| !b.deleted).is_none() {
+                self.save_at(&Place::object(Kind::Bucket, vec![], bucket.clone()), None, Map::new(), None)?;
+            }
+            if let Some(collection) = &implicit.collection {
+                let parent = format!("/buckets/{bucket}");
+                if self.tx.get(&parent, "collection", collection)?.filter(|c| !c.deleted).is_none() {
+                    let place = Place::object(Kind::Collection, vec![bucket.clone()], collection.clone());
+                    self.save_at(&place, None, Map::new(), None)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores `data` as the object at `place` (see [`Engine::save`]).
+    pub(super) fn save_at(
+        &mut self,
+        place: &Place,
+        existing: Option<&StoredObject>,
         mut data: Map<String, Value>,
         acl: Option<Acl>,
     ) -> Result<(StoredObject, Acl), ApiError> {
-        let kind = self.place().kind;
+        let kind = place.kind;
+        let id = place.id.as_deref().unwrap_or_default();
         let requested = data.remove("last_modified").and_then(|v| v.as_i64()).filter(|ts| plausible_timestamp(*ts));
         let stamp = match (requested, existing) {
             (Some(ts), Some(old)) if ts > old.last_modified => Stamp::Requested(ts),
@@ -30,7 +62,6 @@ impl Engine<'_> {
         data.remove("id");
         validate::data(kind, &mut data)?;
         let members = (kind == Kind::Group).then(|| validate::member_list(&data));
-        let place = Place::object(kind, self.place().ancestors.clone(), id.to_owned());
         let uri = place.uri();
         let mut acl = match (acl, existing) {
             (Some(acl), _) => acl,
