@@ -39,6 +39,8 @@ fn bound(kind: Kind, permission: &str) -> &'static [(Kind, &'static str)] {
         ],
         (Record, "write") => &[(Bucket, "write"), (Collection, "write"), (Record, "write")],
         (Account, "read") => &[(Account, "write"), (Account, "read")],
+        (History, "read") => &[(Bucket, "write"), (Bucket, "read"), (History, "write"), (History, "read")],
+        (History, "write") => &[(Bucket, "write"), (History, "write")],
         (Account, "write") => &[(Account, "write")],
         _ => &[],
     }

@@ -176,6 +176,13 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
         return Err(ApiError::UnknownRoute);
     };
 
+    let plugin_off = |kind: Kind, plugin: &str| {
+        matches!(&route, Route::Resource(place) if place.kind == kind) && !settings.includes(plugin)
+    };
+    if plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
+        return Err(ApiError::UnknownRoute);
+    }
+
     if request.method == Method::OPTIONS {
         return cors::preflight(settings, request, &route).map(Prepared::Done);
     }
@@ -208,9 +215,6 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
              are encoded in UTF-8: {}",
             request.query
         )));
-    }
-    if matches!(&route, Route::Resource(place) if place.kind == Kind::Account) && !settings.includes("accounts") {
-        return Err(ApiError::UnknownRoute);
     }
     let user_id =
         auth::authenticate(&request.headers, settings, &state.userid_secret, &state.store, &state.verified_accounts)
@@ -247,7 +251,11 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
         behavior: Behavior::parse(request.header("response-behavior")),
         body,
         preconditions: Preconditions::parse(&request.headers),
-        params: if place.id.is_some() { ListParams::parse_for_object(&query) } else { ListParams::parse(&query) },
+        params: match (&place.id, place.kind) {
+            (Some(_), _) => ListParams::parse_for_object(&query),
+            (None, Kind::History) => ListParams::parse_closed(&query, Some(crate::plugins::history::FIELDS)),
+            (None, _) => ListParams::parse(&query),
+        },
         user_id,
         url: format!("{}/v1{}", public_origin(state, request), path),
         query,

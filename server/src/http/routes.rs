@@ -23,11 +23,13 @@ const PLURAL_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::POST, Met
 const OBJECT_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PUT, Method::PATCH, Method::DELETE];
 const READ_METHODS: &[Method] = &[Method::GET, Method::HEAD];
 const BATCH_METHODS: &[Method] = &[Method::POST];
+const HISTORY_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::DELETE];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
     pub fn methods(&self) -> &'static [Method] {
         match self {
+            Route::Resource(place) if place.kind == Kind::History => HISTORY_METHODS,
             Route::Resource(place) if place.id.is_none() => PLURAL_METHODS,
             Route::Resource(_) => OBJECT_METHODS,
             Route::Batch => BATCH_METHODS,
@@ -80,6 +82,7 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         ["buckets", b, "collections"] => Place::list(Kind::Collection, vec![b.to_string()]),
         ["buckets", b, "collections", c] => Place::object(Kind::Collection, vec![b.to_string()], c.to_string()),
         ["buckets", b, "groups"] => Place::list(Kind::Group, vec![b.to_string()]),
+        ["buckets", b, "history"] => Place::list(Kind::History, vec![b.to_string()]),
         ["buckets", b, "groups", g] => Place::object(Kind::Group, vec![b.to_string()], g.to_string()),
         ["buckets", b, "collections", c, "records"] => Place::list(Kind::Record, vec![b.to_string(), c.to_string()]),
         ["buckets", b, "collections", c, "records", r] => {

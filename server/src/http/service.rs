@@ -19,6 +19,38 @@ fn capabilities(settings: &Settings) -> Value {
             }),
         );
     }
+    let plugins: [(&str, bool, Value); 3] = [
+        (
+            "default_bucket",
+            settings.includes("default_bucket"),
+            json!({
+                "description": "The default bucket is an alias for a personal bucket where collections are created implicitly.",
+                "url": "https://kinto.readthedocs.io/en/latest/api/1.x/buckets.html#personal-bucket-default",
+            }),
+        ),
+        (
+            "accounts",
+            settings.includes("accounts") && settings.auth_policies.iter().any(|p| p.kind == PolicyKind::Account),
+            json!({
+                "description": "Manage user accounts.",
+                "url": "https://kinto.readthedocs.io/en/latest/api/1.x/accounts.html",
+                "validation_enabled": false,
+            }),
+        ),
+        (
+            "history",
+            settings.includes("history"),
+            json!({
+                "description": "Track changes on data.",
+                "url": "http://kinto.readthedocs.io/en/latest/api/1.x/history.html",
+            }),
+        ),
+    ];
+    for (name, enabled, capability) in plugins {
+        if enabled {
+            caps.insert(name.into(), capability);
+        }
+    }
     Value::Object(caps)
 }
 

@@ -4,3 +4,4 @@
 pub mod accounts;
 pub mod attachments;
 pub mod default_bucket;
+pub mod history;

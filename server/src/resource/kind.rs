@@ -11,6 +11,8 @@ pub enum Kind {
     Record,
     /// A user account of the accounts plugin (ACCT-*), at the root like buckets.
     Account,
+    /// An entry of a bucket's history (HIST-*), written by the server only.
+    History,
 }
 
 impl Kind {
@@ -22,6 +24,7 @@ impl Kind {
             Kind::Group => "group",
             Kind::Record => "record",
             Kind::Account => "account",
+            Kind::History => "history",
         }
     }
 
@@ -33,6 +36,7 @@ impl Kind {
             Kind::Group => "groups",
             Kind::Record => "records",
             Kind::Account => "accounts",
+            Kind::History => "history",
         }
     }
 
@@ -41,7 +45,7 @@ impl Kind {
         match self {
             Kind::Bucket => &["read", "write", "collection:create", "group:create"],
             Kind::Collection => &["read", "write", "record:create"],
-            Kind::Group | Kind::Record | Kind::Account => &["read", "write"],
+            Kind::Group | Kind::Record | Kind::Account | Kind::History => &["read", "write"],
         }
     }
 
@@ -53,6 +57,7 @@ impl Kind {
             Kind::Group => "group:create",
             Kind::Record => "record:create",
             Kind::Account => "account:create",
+            Kind::History => "history:create",
         }
     }
 
@@ -61,7 +66,7 @@ impl Kind {
     pub fn read_permission(self) -> &'static str {
         match self {
             Kind::Bucket | Kind::Collection => "read:attributes",
-            Kind::Group | Kind::Record | Kind::Account => "read",
+            Kind::Group | Kind::Record | Kind::Account | Kind::History => "read",
         }
     }
 
@@ -70,7 +75,7 @@ impl Kind {
         match self {
             Kind::Bucket => vec!["write", "read", "collection:create", "group:create"],
             Kind::Collection => vec!["write", "read", "record:create"],
-            Kind::Group | Kind::Record | Kind::Account => vec!["write", "read"],
+            Kind::Group | Kind::Record | Kind::Account | Kind::History => vec!["write", "read"],
         }
     }
 }

@@ -32,7 +32,15 @@ impl Engine<'_> {
             permissions: if permission == "read" { kind.listing_permissions() } else { vec!["write"] },
             principals: self.principals.clone(),
         };
-        if self.tx.any_accessible(&filter)? || self.allowed_to_create()? { Ok(Some(filter)) } else { Err(self.deny()) }
+        // History lists show what the caller may read, possibly nothing, never a refusal.
+        if (kind == Kind::History && permission == "read")
+            || self.tx.any_accessible(&filter)?
+            || self.allowed_to_create()?
+        {
+            Ok(Some(filter))
+        } else {
+            Err(self.deny())
+        }
     }
 
     /// The page size: `_limit`, capped by `paginate_by` (also the default) and the fetch size.
@@ -100,7 +108,15 @@ impl Engine<'_> {
         let preconditions = self.call.preconditions.clone()?;
         let collection = self.parent_collection()?;
         self.check_ancestor_ids()?;
-        let timestamp = self.list_timestamp()?;
+        let mut timestamp = self.list_timestamp()?;
+        if let (Kind::Account, Some(_), Some(user)) = (self.place().kind, &access, self.call.user_id.as_deref()) {
+            // Kinto keeps each account in a list of its own: a user's list is their account.
+            if let Some(own) = user.strip_prefix("account:").map(str::to_owned) {
+                if let Some(account) = self.live(&own)? {
+                    timestamp = account.last_modified;
+                }
+            }
+        }
         if let Verdict::NotModified = self.list_preconditions(&preconditions, timestamp, true)? {
             return Ok(self.not_modified(timestamp));
         }
@@ -154,6 +170,9 @@ impl Engine<'_> {
         let kind = self.place().kind;
         self.parent_collection()?;
         let given_id = self.call.body.data_id().map(str::to_owned);
+        if let (Kind::Account, Some(id)) = (kind, &given_id) {
+            accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), id)?;
+        }
         let existing = match &given_id {
             Some(id) => self.live(id)?,
             None => None,
@@ -175,9 +194,7 @@ impl Engine<'_> {
             None if kind == Kind::Account => return Err(accounts::missing_id()),
             None => ids::generate(kind),
         };
-        if kind == Kind::Account && existing.is_none() {
-            accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), &id)?;
-        }
+
         if let Some(object) = &existing {
             self.object_preconditions(&preconditions, Some(object), false)?;
             let place = Place::object(kind, self.place().ancestors.clone(), object.id.clone());

@@ -46,6 +46,10 @@ impl Engine<'_> {
         let place = self.place().clone();
         self.parent_collection()?;
         let id = self.id().to_owned();
+        if place.kind == Kind::Account {
+            // Before authorization, as Kinto: a user addressing another account learns why.
+            accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), &id)?;
+        }
         let existing = self.live(&id)?;
         let create_only = matches!(&self.call.preconditions, Ok(p) if p.if_none_match == Some(Tag::Any));
         if existing.is_some() && !create_only {
@@ -61,9 +65,7 @@ impl Engine<'_> {
         if let Some(data) = &envelope.data {
             check_body_id(data, &id)?;
         }
-        if place.kind == Kind::Account && existing.is_none() {
-            accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), &id)?;
-        }
+
         let data = match (&envelope.data, &existing) {
             (Some(data), _) => data.clone(),
             (None, Some(old)) => old.data.clone(),

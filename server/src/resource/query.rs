@@ -203,6 +203,54 @@ impl ListParams {
 
     /// Reads the query pairs of a list request.
     pub fn parse(query: &[(String, String)]) -> Result<ListParams, ApiError> {
+        Self::parse_closed(query, None)
+    }
+
+    /// Reads a list request on objects with a closed set of root fields (REC-FILTER-STRICT):
+    /// filters, sorts and `_fields` on other fields are refused.
+    pub fn parse_closed(query: &[(String, String)], closed: Option<&[&str]>) -> Result<ListParams, ApiError> {
+        let params = Self::parse_open(query)?;
+        let Some(fields) = closed else { return Ok(params) };
+        let known = |field: &Field| fields.contains(&field.name().split('.').next().unwrap_or_default());
+        for (name, _) in query.iter().filter(|(n, _)| !n.starts_with('_')) {
+            let (_, field_name) = split_operator(name);
+            if !known(&Field::parse(field_name)) {
+                let root = field_name.split('.').next().unwrap_or_default();
+                return Err(error(name, format!("Unknown filter field '{root}'")));
+            }
+        }
+        if let Some(key) = params.sort.iter().find(|k| !known(&k.field)) {
+            return Err(ApiError::invalid(
+                Location::Querystring,
+                None,
+                format!("Unknown sort field '{}'", key.field.name()),
+            ));
+        }
+        if let Some(selected) = &params.fields {
+            let unknown: Vec<String> = selected.iter().filter(|f| !known(f)).map(Field::name).collect();
+            if !unknown.is_empty() {
+                return Err(ApiError::invalid(
+                    Location::Body,
+                    Some("Invalid _fields parameter"),
+                    format!("Fields {} do not exist", unknown.join(",")),
+                ));
+            }
+        }
+        // Ids of history entries are strings even when they look like numbers.
+        let mut params = params;
+        for filter in &mut params.filters {
+            if matches!(&filter.field, Field::Data(path) if path.len() == 1 && path[0].ends_with("_id")) {
+                for value in &mut filter.values {
+                    if let Value::Number(n) = value {
+                        *value = Value::String(n.to_string());
+                    }
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    fn parse_open(query: &[(String, String)]) -> Result<ListParams, ApiError> {
         let mut params = ListParams::default();
         for (name, value) in query {
             if name.contains('\0') || value.contains('\0') {

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::Engine;
 use crate::error::ApiError;
 use crate::plugins::default_bucket::Implicit;
+use crate::plugins::history::{self, Action};
 use crate::resource::kind::{Kind, Place};
 use crate::resource::validate;
 use crate::storage::{Acl, Stamp, StoredObject};
@@ -80,6 +81,10 @@ impl Engine<'_> {
         if let Some(members) = members {
             self.tx.set_group_members(&uri, &members)?;
         }
+        if history::tracks(self.settings, kind) {
+            let action = if existing.is_some() { Action::Update } else { Action::Create };
+            history::record(self.tx, self.settings, self.call.user_id.as_deref(), place, action, &stored, &acl)?;
+        }
         Ok((stored, acl))
     }
 
@@ -94,10 +99,22 @@ impl Engine<'_> {
         let uri = place.uri();
         let tombstone = self.tx.delete(&place.parent_uri(), kind.name(), &existing.id, stamp)?;
         self.tx.set_acl(&uri, &Acl::new())?;
+        // A deleted bucket takes its history with it; anything else leaves an entry.
+        if history::tracks(self.settings, kind) && kind != Kind::Bucket {
+            history::record(
+                self.tx,
+                self.settings,
+                self.call.user_id.as_deref(),
+                &place,
+                Action::Delete,
+                &tombstone,
+                &Acl::new(),
+            )?;
+        }
         match kind {
             Kind::Bucket | Kind::Collection => self.tx.purge_below(&uri)?,
             Kind::Group => self.tx.set_group_members(&uri, &[])?,
-            Kind::Record | Kind::Account => {}
+            Kind::Record | Kind::Account | Kind::History => {}
         }
         Ok(tombstone)
     }

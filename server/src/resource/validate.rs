@@ -13,7 +13,7 @@ pub fn data(kind: Kind, data: &mut Map<String, Value>) -> Result<(), ApiError> {
         Kind::Group => members(data),
         Kind::Collection => cache_expires(data),
         Kind::Account => password(data),
-        Kind::Bucket | Kind::Record => Ok(()),
+        Kind::Bucket | Kind::Record | Kind::History => Ok(()),
     }
 }
 

@@ -117,6 +117,16 @@ pub trait Tx {
     /// Group principals held by any of these user ids (including `system.Authenticated`).
     fn member_of(&mut self, user_ids: &[&str]) -> StorageResult<Vec<String>>;
 
+    /// Removes, without tombstones, the objects of a list beyond the newest `keep` and those
+    /// older than `older_than` (ms), with their ACLs. Returns how many went.
+    fn trim_list(
+        &mut self,
+        parent: &str,
+        resource: &str,
+        keep: Option<usize>,
+        older_than: Option<i64>,
+    ) -> StorageResult<usize>;
+
     /// Remembers a single-use token until `expires_at` (ms); expired ones are dropped.
     fn issue_token(&mut self, nonce: &str, expires_at: i64) -> StorageResult<()>;
 

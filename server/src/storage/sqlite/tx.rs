@@ -298,6 +298,47 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
     }
 
+    fn trim_list(
+        &mut self,
+        parent: &str,
+        resource: &str,
+        keep: Option<usize>,
+        older_than: Option<i64>,
+    ) -> StorageResult<usize> {
+        self.require_writable()?;
+        // The newest timestamp beyond the ones kept: everything at or below it goes.
+        let mut cutoff = older_than.map(|ts| ts - 1);
+        if let Some(keep) = keep {
+            let beyond: Option<i64> = self
+                .conn
+                .prepare_cached(
+                    "SELECT last_modified FROM objects WHERE parent_id = ? AND resource_name = ? \
+                     ORDER BY last_modified DESC LIMIT 1 OFFSET ?",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row(params![parent, resource, keep as i64], |row| row.get(0)).optional()
+                })
+                .map_err(map_err)?;
+            cutoff = match (cutoff, beyond) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let Some(cutoff) = cutoff else { return Ok(0) };
+        let prefix = format!("{parent}/{resource}/");
+        self.conn
+            .prepare_cached(
+                "DELETE FROM aces WHERE object_id IN (SELECT ? || id FROM objects \
+                 WHERE parent_id = ? AND resource_name = ? AND last_modified <= ?)",
+            )
+            .and_then(|mut stmt| stmt.execute(params![prefix, parent, resource, cutoff]))
+            .map_err(map_err)?;
+        self.conn
+            .prepare_cached("DELETE FROM objects WHERE parent_id = ? AND resource_name = ? AND last_modified <= ?")
+            .and_then(|mut stmt| stmt.execute(params![parent, resource, cutoff]))
+            .map_err(map_err)
+    }
+
     fn issue_token(&mut self, nonce: &str, expires_at: i64) -> StorageResult<()> {
         self.require_writable()?;
         self.conn
