@@ -130,6 +130,12 @@ pub async fn service_response(
         Route::LbHeartbeat => Ok(service::lbheartbeat()),
         Route::Version => Ok(service::version()),
         Route::Contribute => Ok(service::contribute()),
+        Route::Permissions => service::permissions(state, request, user_id).await,
+        Route::Flush => {
+            state.store.write(|tx| tx.flush().map_err(ApiError::from)).await?;
+            tracing::warn!("storage flushed (POST /__flush__)");
+            Ok(ApiResponse::json(202, &serde_json::json!({})))
+        }
         Route::Batch | Route::Resource(_) => Err(ApiError::Internal("not a service endpoint".into())),
     }
 }
@@ -179,7 +185,9 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     let plugin_off = |kind: Kind, plugin: &str| {
         matches!(&route, Route::Resource(place) if place.kind == kind) && !settings.includes(plugin)
     };
-    if plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
+    let permissions_off = (route == Route::Permissions && !crate::plugins::permissions::enabled(settings))
+        || (route == Route::Flush && !settings.includes("flush"));
+    if permissions_off || plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
         return Err(ApiError::UnknownRoute);
     }
 

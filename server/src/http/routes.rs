@@ -16,6 +16,8 @@ pub enum Route {
     Version,
     Contribute,
     Batch,
+    Permissions,
+    Flush,
     Resource(Place),
 }
 
@@ -32,7 +34,7 @@ impl Route {
             Route::Resource(place) if place.kind == Kind::History => HISTORY_METHODS,
             Route::Resource(place) if place.id.is_none() => PLURAL_METHODS,
             Route::Resource(_) => OBJECT_METHODS,
-            Route::Batch => BATCH_METHODS,
+            Route::Batch | Route::Flush => BATCH_METHODS,
             _ => READ_METHODS,
         }
     }
@@ -59,6 +61,8 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         "/__version__" => Some(Route::Version),
         "/contribute.json" => Some(Route::Contribute),
         "/batch" => Some(Route::Batch),
+        "/permissions" => Some(Route::Permissions),
+        "/__flush__" => Some(Route::Flush),
         _ => None,
     };
     if route.is_some() {

@@ -19,7 +19,31 @@ fn capabilities(settings: &Settings) -> Value {
             }),
         );
     }
-    let plugins: [(&str, bool, Value); 3] = [
+    let plugins: [(&str, bool, Value); 6] = [
+        (
+            "schema",
+            settings.experimental_collection_schema_validation,
+            json!({
+                "description": "Validates collection records with JSON schemas.",
+                "url": "https://kinto.readthedocs.io/en/latest/api/1.x/collections.html#collection-json-schema",
+            }),
+        ),
+        (
+            "flush_endpoint",
+            settings.includes("flush"),
+            json!({
+                "description": "The __flush__ endpoint can be used to remove all data from all backends.",
+                "url": "https://kinto.readthedocs.io/en/latest/configuration/settings.html#activating-the-flush-endpoint",
+            }),
+        ),
+        (
+            "permissions_endpoint",
+            crate::plugins::permissions::enabled(settings),
+            json!({
+                "description": "The permissions endpoint can be used to list all user objects permissions.",
+                "url": "https://kinto.readthedocs.io/en/latest/configuration/settings.html#activating-the-permissions-endpoint",
+            }),
+        ),
         (
             "default_bucket",
             settings.includes("default_bucket"),
@@ -135,4 +159,28 @@ pub fn contribute() -> ApiResponse {
             "keywords": ["json", "storage", "sync", "kinto", "desktop"],
         }),
     )
+}
+
+/// `GET /v1/permissions` (PERM-ENDPOINT), guarded by `permissions_read_principals`.
+pub async fn permissions(
+    state: &AppState,
+    request: &ApiRequest,
+    user_id: Option<String>,
+) -> Result<ApiResponse, ApiError> {
+    let query = request.query_pairs();
+    let params = crate::resource::query::ListParams::parse_closed(&query, Some(crate::plugins::permissions::FIELDS));
+    let settings = state.settings.clone();
+    let head = request.method == http::Method::HEAD;
+    let url = format!("{}/v1/permissions", request.origin_url);
+    state
+        .store
+        .read(move |tx| {
+            let principals = crate::auth::principals(tx, user_id.as_deref())?;
+            if !crate::auth::permission::allowed_at_root(&settings, &principals, "permissions:read") {
+                return Err(crate::auth::deny(&settings, user_id.as_deref()));
+            }
+            let params = params?;
+            crate::plugins::permissions::list(tx, &settings, &principals, &params, head, &url, &query)
+        })
+        .await
 }

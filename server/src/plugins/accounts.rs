@@ -60,8 +60,11 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 /// matched, when). A changed password changes the stored hash, which voids the entry.
 #[derive(Default)]
 pub struct VerifiedCache {
-    entries: Mutex<HashMap<String, (Vec<u8>, String, Instant)>>,
+    entries: Mutex<HashMap<String, Verified>>,
 }
+
+/// One verified login: the password's digest, the hash it matched, when.
+type Verified = (Vec<u8>, String, Instant);
 
 impl VerifiedCache {
     fn digest(credentials: &BasicCredentials) -> Vec<u8> {

@@ -5,3 +5,4 @@ pub mod accounts;
 pub mod attachments;
 pub mod default_bucket;
 pub mod history;
+pub mod permissions;

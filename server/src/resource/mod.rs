@@ -18,6 +18,8 @@ pub mod validate;
 mod list;
 mod object;
 mod respond;
+
+pub use respond::with_timestamp;
 mod store;
 
 use http::Method;

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::plugins::default_bucket::Implicit;
 use crate::plugins::history::{self, Action};
 use crate::resource::kind::{Kind, Place};
-use crate::resource::validate;
+use crate::resource::{schema, validate};
 use crate::storage::{Acl, Stamp, StoredObject};
 
 impl Engine<'_> {
@@ -62,6 +62,9 @@ impl Engine<'_> {
         };
         data.remove("id");
         validate::data(kind, &mut data)?;
+        if self.settings.experimental_collection_schema_validation {
+            self.validate_against_schemas(place, id, &mut data)?;
+        }
         let members = (kind == Kind::Group).then(|| validate::member_list(&data));
         let uri = place.uri();
         let mut acl = match (acl, existing) {
@@ -86,6 +89,46 @@ impl Engine<'_> {
             history::record(self.tx, self.settings, self.call.user_id.as_deref(), place, action, &stored, &acl)?;
         }
         Ok((stored, acl))
+    }
+
+    /// SCHEMA-RECORD / SCHEMA-META: records follow their collection's `schema` (and get its
+    /// timestamp as `schema`), then the bucket's `record:schema`; collections and groups follow
+    /// the bucket's `collection:schema` / `group:schema`.
+    fn validate_against_schemas(&mut self, place: &Place, id: &str, data: &mut Map<String, Value>) -> Result<(), ApiError> {
+        let Some(bucket_id) = place.bucket_id().map(str::to_owned) else { return Ok(()) };
+        let bucket_key = match place.kind {
+            Kind::Record => "record:schema",
+            Kind::Collection => "collection:schema",
+            Kind::Group => "group:schema",
+            _ => return Ok(()),
+        };
+        let mut object = data.clone();
+        object.insert("id".into(), Value::String(id.to_owned()));
+        if let (Kind::Record, Some(collection_id)) = (place.kind, place.ancestors.get(1)) {
+            let parent = format!("/buckets/{bucket_id}");
+            if let Some(collection) = self.tx.get(&parent, "collection", collection_id)?.filter(|c| !c.deleted) {
+                match collection.data.get("schema") {
+                    Some(schema @ Value::Object(map)) if !map.is_empty() => {
+                        schema::validate(schema, &object)?;
+                        data.insert("schema".into(), Value::from(collection.last_modified));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if place.kind == Kind::Bucket {
+            return Ok(());
+        }
+        let bucket = self.tx.get("", "bucket", &bucket_id)?.filter(|b| !b.deleted);
+        if let Some(schema @ Value::Object(map)) = bucket.as_ref().and_then(|b| b.data.get(bucket_key)) {
+            if !map.is_empty() {
+                match place.kind {
+                    Kind::Record => schema::validate(schema, &object)?,
+                    _ => schema::validate_meta(schema, &object)?,
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Replaces object `id` by a tombstone and removes what hangs below it.

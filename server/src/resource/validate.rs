@@ -6,14 +6,29 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::resource::body::{py_repr, py_str};
 use crate::resource::kind::Kind;
+use crate::resource::schema;
 
 /// Validates and normalises `data` for an object of `kind` (e.g. groups get `members: []`).
 pub fn data(kind: Kind, data: &mut Map<String, Value>) -> Result<(), ApiError> {
     match kind {
         Kind::Group => members(data),
-        Kind::Collection => cache_expires(data),
+        Kind::Collection => {
+            cache_expires(data)?;
+            match data.get("schema") {
+                Some(value) => schema::check_schema("data.schema", value),
+                None => Ok(()),
+            }
+        }
         Kind::Account => password(data),
-        Kind::Bucket | Kind::Record | Kind::History => Ok(()),
+        Kind::Bucket => {
+            for key in ["record:schema", "collection:schema", "group:schema"] {
+                if let Some(value) = data.get(key) {
+                    schema::check_schema(&format!("data.{key}"), value)?;
+                }
+            }
+            Ok(())
+        }
+        Kind::Record | Kind::History => Ok(()),
     }
 }
 

@@ -108,6 +108,12 @@ pub trait Tx {
     /// Replaces the object's own ACL (an empty one removes it).
     fn set_acl(&mut self, object_uri: &str, acl: &Acl) -> StorageResult<()>;
 
+    /// Removes everything (PLUG-FLUSH).
+    fn flush(&mut self) -> StorageResult<()>;
+
+    /// Every `(object_uri, permission)` ACE naming one of `principals`.
+    fn aces_of(&mut self, principals: &[String]) -> StorageResult<Vec<(String, String)>>;
+
     /// Whether any principal holds any of the `(object_uri, permission)` grants.
     fn any_ace(&mut self, grants: &[(String, &'static str)], principals: &[String]) -> StorageResult<bool>;
 

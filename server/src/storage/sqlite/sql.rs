@@ -44,7 +44,8 @@ fn sql_of(value: Option<&Value>) -> SqlValue {
             None => n.as_f64().map(SqlValue::Real).unwrap_or(SqlValue::Null),
         },
         Some(Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
-        Some(other) => SqlValue::Text(serde_json::to_string(other).unwrap_or_default()),
+        // Arrays and objects compare as their stored text, which `crate::json` wrote.
+        Some(other) => SqlValue::Text(crate::json::to_string(other)),
     }
 }
 
@@ -304,9 +305,10 @@ fn push_keyset(sql: &mut Sql, keys: &[SortKey], after: &[Option<Value>]) {
         && keys[0] == (SortKey { field: Field::LastModified, descending: true })
         && keys[1] == (SortKey { field: Field::Id, descending: true })
     {
-        if let (Some(Some(Value::Number(ts))), Some(Some(Value::String(id)))) = (after.first(), after.get(1)) {
+        let timestamp = after.first().and_then(|v| v.as_ref()).and_then(Value::as_i64);
+        if let (Some(ts), Some(Some(Value::String(id)))) = (timestamp, after.get(1)) {
             sql.push(" AND (last_modified, id) < (");
-            sql.arg(SqlValue::Integer(ts.as_i64().unwrap_or(i64::MAX)));
+            sql.arg(SqlValue::Integer(ts));
             sql.push(", ");
             sql.arg(SqlValue::Text(id.clone()));
             sql.push(")");

@@ -250,6 +250,33 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn flush(&mut self) -> StorageResult<()> {
+        self.require_writable()?;
+        self.conn
+            .execute_batch(
+                "DELETE FROM objects; DELETE FROM timestamps; DELETE FROM aces; DELETE FROM memberships; \
+                 DELETE FROM delete_tokens;",
+            )
+            .map_err(map_err)
+    }
+
+    fn aces_of(&mut self, principals: &[String]) -> StorageResult<Vec<(String, String)>> {
+        if principals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT object_id, permission FROM aces WHERE principal IN ({})",
+            vec!["?"; principals.len()].join(",")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let rows = stmt
+            .query_map(params_from_iter(principals.iter()), |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(map_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
     fn any_ace(&mut self, grants: &[(String, &'static str)], principals: &[String]) -> StorageResult<bool> {
         if grants.is_empty() || principals.is_empty() {
             return Ok(false);
