@@ -83,7 +83,7 @@ fn expect_account(r: &Reply, status: u16, id: &str, perms: Value) -> String {
     let ts = data["last_modified"].as_i64().expect("last_modified integer");
     assert_eq!(r.etag(), ts, "ETag is the account timestamp");
     assert_eq!(r.json["permissions"], perms, "permissions: {}", r.text);
-    data["password"].as_str().unwrap().to_owned()
+    data["password"].as_str().expect("present").to_owned()
 }
 
 #[track_caller]
@@ -204,7 +204,7 @@ async fn non_admin_cannot_create_other_accounts() {
     // A basicauth user is authenticated too: same answer.
     let r = put(&s, "/v1/accounts/erin", Some("alice:secret"), json!({"data": {"password": "pw"}})).await;
     expect_invalid(&r, "body", json!("data.id"), message, description);
-    assert!(whoami(&s, "erin:pw").await.unwrap().starts_with("basicauth:"));
+    assert!(whoami(&s, "erin:pw").await.expect("present").starts_with("basicauth:"));
     assert_eq!(whoami(&s, "carl:cpw").await.as_deref(), Some("account:carl"));
 }
 
@@ -261,7 +261,8 @@ async fn authentication_and_fallthrough() {
     let user = &r.json["user"];
     assert_eq!(user["id"], json!("account:bob"));
     assert_eq!(user["bucket"], json!(BOB_ACCOUNT_BUCKET));
-    let mut principals: Vec<&str> = user["principals"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let mut principals: Vec<&str> =
+        user["principals"].as_array().expect("present").iter().filter_map(Value::as_str).collect();
     assert_eq!(principals.first(), Some(&"account:bob"));
     principals.sort_unstable();
     assert_eq!(principals, ["account:bob", "system.Authenticated", "system.Everyone"]);
@@ -345,12 +346,12 @@ async fn password_change_takes_effect_immediately() {
     let hash = expect_account(&r, 200, "bob", json!({"write": ["account:bob"]}));
     assert_ne!(json!(hash), created.json["data"]["password"]);
     assert!(r.json["data"]["last_modified"].as_i64() > created.json["data"]["last_modified"].as_i64());
-    assert!(whoami(&s, "bob:pw").await.unwrap().starts_with("basicauth:"), "old password falls through");
+    assert!(whoami(&s, "bob:pw").await.expect("present").starts_with("basicauth:"), "old password falls through");
     assert_eq!(whoami(&s, "bob:newpw").await.as_deref(), Some("account:bob"));
 
     let r = put(&s, "/v1/accounts/bob", Some("bob:newpw"), json!({"data": {"password": "pw3"}})).await;
     expect_account(&r, 200, "bob", json!({"write": ["account:bob"]}));
-    assert!(whoami(&s, "bob:newpw").await.unwrap().starts_with("basicauth:"));
+    assert!(whoami(&s, "bob:newpw").await.expect("present").starts_with("basicauth:"));
     assert_eq!(whoami(&s, "bob:pw3").await.as_deref(), Some("account:bob"));
 }
 
@@ -398,7 +399,7 @@ async fn deleting_accounts() {
     let ts = r.json["data"]["last_modified"].as_i64().expect("tombstone timestamp");
     assert_eq!(r.json, json!({"data": {"id": "bob", "last_modified": ts, "deleted": true}}));
     assert_eq!(r.etag(), ts);
-    assert!(whoami(&s, "bob:pw").await.unwrap().starts_with("basicauth:"));
+    assert!(whoami(&s, "bob:pw").await.expect("present").starts_with("basicauth:"));
 
     let r = delete(&s, "/v1/accounts/frank", Some("admin:adminpw")).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -408,7 +409,7 @@ async fn deleting_accounts() {
         404,
         r#"{"code":404,"errno":110,"error":"Not Found","details":{"id":"frank","resource_name":"account"}}"#,
     );
-    assert!(whoami(&s, "frank:fpw").await.unwrap().starts_with("basicauth:"));
+    assert!(whoami(&s, "frank:fpw").await.expect("present").starts_with("basicauth:"));
 
     // The id is free again for a sign-up.
     let r = put(&s, "/v1/accounts/bob", None, json!({"data": {"password": "again"}})).await;

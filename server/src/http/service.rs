@@ -33,7 +33,7 @@ fn capabilities(settings: &Settings) -> Value {
             settings.includes("flush"),
             json!({
                 "description": "The __flush__ endpoint can be used to remove all data from all backends.",
-                "url": "https://kinto.readthedocs.io/en/latest/configuration/settings.html#activating-the-flush-endpoint",
+                "url": "https://kinto.readthedocs.io/en/latest/api/1.x/flush.html",
             }),
         ),
         (
@@ -168,7 +168,21 @@ pub async fn permissions(
     user_id: Option<String>,
 ) -> Result<ApiResponse, ApiError> {
     let query = request.query_pairs();
-    let params = crate::resource::query::ListParams::parse_closed(&query, Some(crate::plugins::permissions::FIELDS));
+    // Entries have no timestamps: `last_modified` filters and sorts are ignored (PERM-ENDPOINT).
+    let usable: Vec<(String, String)> = query
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "_since" | "_before" | "_to"))
+        .filter(|(name, _)| name != "last_modified" && !name.ends_with("_last_modified"))
+        .map(|(name, value)| match name.as_str() {
+            "_sort" => {
+                let keys: Vec<&str> =
+                    value.split(',').filter(|k| k.trim().trim_start_matches(['-', '+']) != "last_modified").collect();
+                (name.clone(), keys.join(","))
+            }
+            _ => (name.clone(), value.clone()),
+        })
+        .collect();
+    let params = crate::resource::query::ListParams::parse_closed(&usable, Some(crate::plugins::permissions::FIELDS));
     let settings = state.settings.clone();
     let head = request.method == http::Method::HEAD;
     let url = format!("{}/v1/permissions", request.origin_url);
@@ -180,7 +194,8 @@ pub async fn permissions(
                 return Err(crate::auth::deny(&settings, user_id.as_deref()));
             }
             let params = params?;
-            crate::plugins::permissions::list(tx, &settings, &principals, &params, head, &url, &query)
+            let response = crate::plugins::permissions::list(tx, &settings, &principals, &params, head, &url, &query)?;
+            Ok(response.with_header("cache-control", "no-cache, no-store"))
         })
         .await
 }

@@ -94,7 +94,12 @@ impl Engine<'_> {
     /// SCHEMA-RECORD / SCHEMA-META: records follow their collection's `schema` (and get its
     /// timestamp as `schema`), then the bucket's `record:schema`; collections and groups follow
     /// the bucket's `collection:schema` / `group:schema`.
-    fn validate_against_schemas(&mut self, place: &Place, id: &str, data: &mut Map<String, Value>) -> Result<(), ApiError> {
+    fn validate_against_schemas(
+        &mut self,
+        place: &Place,
+        id: &str,
+        data: &mut Map<String, Value>,
+    ) -> Result<(), ApiError> {
         let Some(bucket_id) = place.bucket_id().map(str::to_owned) else { return Ok(()) };
         let bucket_key = match place.kind {
             Kind::Record => "record:schema",
@@ -107,12 +112,12 @@ impl Engine<'_> {
         if let (Kind::Record, Some(collection_id)) = (place.kind, place.ancestors.get(1)) {
             let parent = format!("/buckets/{bucket_id}");
             if let Some(collection) = self.tx.get(&parent, "collection", collection_id)?.filter(|c| !c.deleted) {
-                match collection.data.get("schema") {
-                    Some(schema @ Value::Object(map)) if !map.is_empty() => {
+                // An empty schema validates everything, but still stamps (as Kinto).
+                if let Some(schema @ Value::Object(map)) = collection.data.get("schema") {
+                    if !map.is_empty() {
                         schema::validate(schema, &object)?;
-                        data.insert("schema".into(), Value::from(collection.last_modified));
                     }
-                    _ => {}
+                    data.insert("schema".into(), Value::from(collection.last_modified));
                 }
             }
         }

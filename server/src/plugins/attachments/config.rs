@@ -298,7 +298,7 @@ mod tests {
         assert!(!config.extension_allowed("a.tar.gz"));
         assert!(!config.extension_allowed("a."));
         assert!(!config.extension_allowed("dir.png/file"));
-        assert_eq!(config.extensions.len(), 27);
+        assert_eq!(config.extensions.len(), 26);
         assert!(config.self_served());
         assert_eq!(config.location_base_url("http://127.0.0.1:8888"), "http://127.0.0.1:8888/attachments/");
         assert_eq!(config.capability_base_url("http://127.0.0.1:8888/"), "http://127.0.0.1:8888/attachments/");

@@ -114,8 +114,7 @@ pub async fn parse_upload(
     };
     let permissions = json_field(&parts, "permissions")?;
 
-    if let Some(part) = parts.iter().find(|p| !matches!(p.name.as_deref(), Some(FILE_FIELD | "data" | "permissions")))
-    {
+    if let Some(part) = parts.iter().find(|p| !matches!(p.name.as_deref(), Some(FILE_FIELD | "data" | "permissions"))) {
         let name = part.name.as_deref().map_or_else(|| "None".to_owned(), py_repr);
         return Err(invalid_posted_data(format!("body: {name} not in ('data', 'permissions')")));
     }
