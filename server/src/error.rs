@@ -14,6 +14,7 @@ use crate::storage::StorageError;
 pub enum Errno {
     MissingAuthToken = 104,
     InvalidParameters = 107,
+    InvalidPostedData = 109,
     InvalidResourceId = 110,
     MissingResource = 111,
     RequestTooLarge = 113,
@@ -95,6 +96,12 @@ pub enum ApiError {
     /// 400 errno 107 without details ("Bad Request"): undecodable URLs.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// 400 errno 109 ("Bad Request"): an attachment upload's form is wrong (kinto-attachment).
+    #[error("invalid posted data: {0}")]
+    InvalidPostedData(String),
+    /// 400 errno 999: a record's attachment may only be replaced through its endpoint.
+    #[error("attachment metadata cannot be modified")]
+    AttachmentImmutable,
     /// 415: the request's Content-Type is not one of `allowed`.
     #[error("unsupported content type")]
     UnsupportedMediaType { allowed: &'static [&'static str] },
@@ -164,7 +171,10 @@ impl ApiError {
 
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::Invalid(_) | ApiError::BadRequest(_) => 400,
+            ApiError::Invalid(_)
+            | ApiError::BadRequest(_)
+            | ApiError::InvalidPostedData(_)
+            | ApiError::AttachmentImmutable => 400,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::NotAcceptable => 406,
             ApiError::Unauthorized { .. } | ApiError::CannotReadAccounts => 401,
@@ -200,7 +210,11 @@ impl ApiError {
             ApiError::Gone => Errno::ServiceDeprecated,
             ApiError::PayloadTooLarge { .. } => Errno::RequestTooLarge,
             ApiError::Backend(_) => Errno::Backend,
-            ApiError::Internal(_) | ApiError::NeedsWrite | ApiError::CannotReadAccounts => Errno::Undefined,
+            ApiError::Internal(_)
+            | ApiError::NeedsWrite
+            | ApiError::CannotReadAccounts
+            | ApiError::AttachmentImmutable => Errno::Undefined,
+            ApiError::InvalidPostedData(_) => Errno::InvalidPostedData,
         }
     }
 
@@ -227,7 +241,8 @@ impl ApiError {
                 sorted.sort_by(|a, b| a.name.cmp(&b.name));
                 (sorted.first().map(Detail::message), Some(Value::Array(sorted.iter().map(Detail::to_json).collect())))
             }
-            ApiError::BadRequest(message) => (Some(message.clone()), None),
+            ApiError::BadRequest(message) | ApiError::InvalidPostedData(message) => (Some(message.clone()), None),
+            ApiError::AttachmentImmutable => (Some("Attachment metadata cannot be modified.".into()), None),
             ApiError::UnsupportedMediaType { allowed } => {
                 let text = format!(
                     "Content-Type header should be one of [{}]",

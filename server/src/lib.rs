@@ -70,6 +70,8 @@ pub async fn serve(
         durability: settings.durability,
         readers: settings.storage_readers,
     })?);
+    let mut settings = settings;
+    settings.data_dir = Some(dir.clone());
     let state = http::state::AppState {
         settings: Arc::new(settings),
         store: Store::new(backend.clone()),

@@ -287,6 +287,10 @@ pub async fn run(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, 
                 let outcome = dispatch::service_response(state, &api, &route, user_id).await;
                 slots.push(Slot::Answered(api, outcome));
             }
+            Ok(Prepared::Resource(call)) if call.attachment.is_some() => slots.push(Slot::Answered(
+                api,
+                Err(ApiError::BadRequest("Attachments cannot be sent in a batch: use the attachment endpoint.".into())),
+            )),
             Ok(Prepared::Resource(mut call)) => {
                 if let Err(err) = dispatch::hash_account_password(&mut call).await {
                     slots.push(Slot::Answered(api, Err(err)));
@@ -310,8 +314,12 @@ pub async fn run(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, 
             .write_with(move |tx| {
                 let mut results = Vec::with_capacity(calls.len());
                 let mut keep = true;
+                let mut orphans = Vec::new();
                 for call in calls.iter() {
-                    let result = resource::execute(tx, &settings, call);
+                    let result = resource::execute_with_effects(tx, &settings, call).map(|(response, mut released)| {
+                        orphans.append(&mut released);
+                        response
+                    });
                     if let Err(err) = &result {
                         if err.status() >= 500 || err.status() == 409 {
                             keep = false;
@@ -319,9 +327,11 @@ pub async fn run(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, 
                     }
                     results.push(result);
                 }
-                (Ok::<_, ApiError>(results), keep)
+                (Ok::<_, ApiError>((results, orphans)), keep)
             })
             .await?;
+        let (results, orphans) = results;
+        dispatch::remove_orphans(state, orphans).await;
         if let Some(err) = results.iter().find_map(|r| r.as_ref().err().filter(|e| e.status() >= 500)) {
             return Err(err.clone());
         }

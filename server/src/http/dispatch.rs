@@ -14,7 +14,9 @@ use crate::http::message::{ApiRequest, ApiResponse};
 use crate::http::routes::{Route, match_route};
 use crate::http::service;
 use crate::http::state::AppState;
+use crate::plugins::attachments::SERVE_PREFIX;
 use crate::plugins::default_bucket;
+use crate::resource::attach::{self, AttachmentOp};
 use crate::resource::body::BodyInput;
 use crate::resource::kind::Kind;
 use crate::resource::params::Preconditions;
@@ -48,7 +50,9 @@ pub fn error_response(state: &AppState, request: &ApiRequest, err: &ApiError) ->
 pub fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse) {
     let settings = &state.settings;
     response.set_header("x-content-type-options", "nosniff");
-    response.set_header("content-security-policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; ");
+    if !response.headers.contains_key("content-security-policy") {
+        response.set_header("content-security-policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; ");
+    }
     response.set_header("access-control-expose-headers", cors::EXPOSED_HEADERS);
     if let Some(origin) = request.header("origin") {
         if let Ok(allowed) = cors::allow_origin(settings, origin) {
@@ -109,9 +113,20 @@ pub enum Prepared {
 }
 
 async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    if let Some(location) = request.path.strip_prefix(SERVE_PREFIX) {
+        if attach::enabled(&state.settings) && matches!(request.method, Method::GET | Method::HEAD) {
+            guards::check_host(&state.settings, request.header("host"))?;
+            let config = crate::plugins::attachments::AttachmentConfig::from_settings(&state.settings);
+            let store = attach::file_store(&state.settings, &config);
+            return Ok(crate::plugins::attachments::serve_file(&store, location).await);
+        }
+    }
     match prepare(state, request).await? {
         Prepared::Done(response) => Ok(response),
         Prepared::Service(route, user_id) => service_response(state, request, &route, user_id).await,
+        Prepared::Resource(call) if call.attachment.is_some() => {
+            crate::http::attachment::run(state, request, *call).await
+        }
         Prepared::Resource(call) => run_call(state, *call).await,
         Prepared::Batch => crate::http::batch::run(state, request).await,
     }
@@ -136,7 +151,9 @@ pub async fn service_response(
             tracing::warn!("storage flushed (POST /__flush__)");
             Ok(ApiResponse::json(202, &serde_json::json!({})))
         }
-        Route::Batch | Route::Resource(_) => Err(ApiError::Internal("not a service endpoint".into())),
+        Route::Batch | Route::Resource(_) | Route::Attachment(_) => {
+            Err(ApiError::Internal("not a service endpoint".into()))
+        }
     }
 }
 
@@ -186,7 +203,8 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
         matches!(&route, Route::Resource(place) if place.kind == kind) && !settings.includes(plugin)
     };
     let permissions_off = (route == Route::Permissions && !crate::plugins::permissions::enabled(settings))
-        || (route == Route::Flush && !settings.includes("flush"));
+        || (route == Route::Flush && !settings.includes("flush"))
+        || (matches!(route, Route::Attachment(_)) && !attach::enabled(settings));
     if permissions_off || plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
         return Err(ApiError::UnknownRoute);
     }
@@ -203,7 +221,8 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     if settings.readonly && resource::writes(&request.method) {
         return Err(ApiError::MethodNotAllowed { allow: route.allow_header(", ") });
     }
-    if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
+    let multipart = matches!(route, Route::Attachment(_));
+    if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) && !multipart {
         let allowed = if request.method == Method::PATCH { PATCH_TYPES } else { JSON_TYPES };
         if let Some(content_type) = request.header("content-type") {
             if !allowed.contains(&media_type(content_type).as_str()) {
@@ -227,12 +246,18 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     let user_id =
         auth::authenticate(&request.headers, settings, &state.userid_secret, &state.store, &state.verified_accounts)
             .await;
-    let mut place = match route {
+    let (mut place, attachment) = match route {
         Route::Batch => return Ok(Prepared::Batch),
-        Route::Resource(place) => place,
+        Route::Resource(place) => (place, None),
+        Route::Attachment(place) => {
+            let op = if request.method == Method::DELETE { AttachmentOp::Remove } else { AttachmentOp::Authorize };
+            (place, Some(op))
+        }
         other => return Ok(Prepared::Service(other, user_id)),
     };
-    let mut body = if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
+    let mut body = if attachment.is_some() {
+        BodyInput::parse(b"")
+    } else if matches!(request.method, Method::POST | Method::PUT | Method::PATCH) {
         BodyInput::parse(&request.body)
     } else {
         BodyInput::parse(b"")
@@ -269,6 +294,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
         query,
         place,
         implicit,
+        attachment,
     })))
 }
 
@@ -325,14 +351,28 @@ pub async fn run_call(state: &AppState, mut call: Call) -> Result<ApiResponse, A
     hash_account_password(&mut call).await?;
     let call = Arc::new(call);
     let settings = state.settings.clone();
-    if !resource::writes(&call.method) {
+    if !resource::writes(&call.method) && call.attachment.is_none() {
         let (read_call, read_settings) = (call.clone(), settings.clone());
         match state.store.read(move |tx| resource::execute(tx, &read_settings, &read_call)).await {
             Err(ApiError::NeedsWrite) => {}
             other => return other,
         }
     }
-    state.store.write(move |tx| resource::execute(tx, &settings, &call)).await
+    let (response, orphans) = state.store.write(move |tx| resource::execute_with_effects(tx, &settings, &call)).await?;
+    remove_orphans(state, orphans).await;
+    Ok(response)
+}
+
+/// Removes attachment files that committed changes left unused (see `resource::attach`).
+pub async fn remove_orphans(state: &AppState, orphans: Vec<String>) {
+    if orphans.is_empty() {
+        return;
+    }
+    let settings = state.settings.clone();
+    let result = state.store.write(move |tx| attach::collect_orphans(tx, &settings, &orphans)).await;
+    if let Err(err) = result {
+        tracing::warn!(%err, "could not collect unused attachment files");
+    }
 }
 
 #[cfg(test)]

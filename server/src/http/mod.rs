@@ -1,6 +1,7 @@
 //! The HTTP shell: axum hands every request to [`dispatch::dispatch`] as an [`ApiRequest`];
 //! routing, CORS, redirects and errors follow Kinto's rules there rather than axum's.
 
+pub mod attachment;
 pub mod batch;
 pub mod cors;
 pub mod dispatch;
@@ -26,7 +27,14 @@ pub fn router(state: AppState) -> Router {
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let limit = state.settings.max_body_bytes;
+    let mut limit = state.settings.max_body_bytes;
+    if parts.uri.path().ends_with("/attachment") {
+        // Uploads may be larger than API bodies (multipart overhead included).
+        let upload = crate::plugins::attachments::AttachmentConfig::from_settings(&state.settings).max_size_bytes;
+        let upload =
+            if upload == 0 { usize::MAX } else { usize::try_from(upload).unwrap_or(usize::MAX).saturating_add(65_536) };
+        limit = limit.max(upload);
+    }
     let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
     let mut api = ApiRequest {
         method: parts.method,

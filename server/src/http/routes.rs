@@ -19,6 +19,8 @@ pub enum Route {
     Permissions,
     Flush,
     Resource(Place),
+    /// `.../records/{rid}/attachment` (kinto-attachment); the place is the record.
+    Attachment(Place),
 }
 
 const PLURAL_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::POST, Method::DELETE];
@@ -26,6 +28,7 @@ const OBJECT_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PUT, Meth
 const READ_METHODS: &[Method] = &[Method::GET, Method::HEAD];
 const BATCH_METHODS: &[Method] = &[Method::POST];
 const HISTORY_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::DELETE];
+const ATTACHMENT_METHODS: &[Method] = &[Method::POST, Method::DELETE];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
@@ -35,6 +38,7 @@ impl Route {
             Route::Resource(place) if place.id.is_none() => PLURAL_METHODS,
             Route::Resource(_) => OBJECT_METHODS,
             Route::Batch | Route::Flush => BATCH_METHODS,
+            Route::Attachment(_) => ATTACHMENT_METHODS,
             _ => READ_METHODS,
         }
     }
@@ -91,6 +95,13 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         ["buckets", b, "collections", c, "records"] => Place::list(Kind::Record, vec![b.to_string(), c.to_string()]),
         ["buckets", b, "collections", c, "records", r] => {
             Place::object(Kind::Record, vec![b.to_string(), c.to_string()], r.to_string())
+        }
+        ["buckets", b, "collections", c, "records", r, "attachment"] => {
+            return Ok(Some(Route::Attachment(Place::object(
+                Kind::Record,
+                vec![b.to_string(), c.to_string()],
+                r.to_string(),
+            ))));
         }
         _ => return Ok(None),
     };

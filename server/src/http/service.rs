@@ -8,7 +8,7 @@ use crate::http::state::AppState;
 use crate::settings::{PolicyKind, Settings};
 
 /// The capabilities this server has, as hello lists them (URL-CAPABILITIES).
-fn capabilities(settings: &Settings) -> Value {
+fn capabilities(settings: &Settings, origin: &str) -> Value {
     let mut caps = Map::new();
     if settings.auth_policies.iter().any(|p| p.kind == PolicyKind::BasicAuth) {
         caps.insert(
@@ -75,6 +75,9 @@ fn capabilities(settings: &Settings) -> Value {
             caps.insert(name.into(), capability);
         }
     }
+    if crate::resource::attach::enabled(settings) {
+        caps.insert("attachments".into(), crate::resource::attach::capability(settings, origin));
+    }
     Value::Object(caps)
 }
 
@@ -109,7 +112,7 @@ pub async fn hello(state: &AppState, request: &ApiRequest, user_id: Option<Strin
         }
         body.insert("user".into(), user);
     }
-    body.insert("capabilities".into(), capabilities(settings));
+    body.insert("capabilities".into(), capabilities(settings, &request.origin_url));
     let mut response = ApiResponse::json(200, &Value::Object(body));
     if settings.readonly {
         let seconds = settings.root_cache_expires_seconds.max(0) as u64;
@@ -124,8 +127,16 @@ pub async fn hello(state: &AppState, request: &ApiRequest, user_id: Option<Strin
 pub async fn heartbeat(state: &AppState) -> ApiResponse {
     let store = state.store.clone();
     let healthy = tokio::task::spawn_blocking(move || store.healthy()).await.unwrap_or(false);
-    let body = json!({"storage": healthy, "permission": healthy, "cache": true});
-    ApiResponse::json(if healthy { 200 } else { 503 }, &body)
+    let mut body = json!({"storage": healthy, "permission": healthy, "cache": true});
+    let mut all = healthy;
+    if crate::resource::attach::enabled(&state.settings) && !state.settings.readonly {
+        let config = crate::plugins::attachments::AttachmentConfig::from_settings(&state.settings);
+        let files = crate::resource::attach::file_store(&state.settings, &config);
+        let ok = tokio::task::spawn_blocking(move || files.check()).await.unwrap_or(false);
+        body["attachments"] = json!(ok);
+        all &= ok;
+    }
+    ApiResponse::json(if all { 200 } else { 503 }, &body)
 }
 
 /// `GET /v1/__lbheartbeat__`.

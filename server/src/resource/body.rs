@@ -8,7 +8,7 @@ use crate::resource::kind::Kind;
 use crate::storage::Acl;
 
 /// A request body as received: parsed JSON, or the error to report once authorization passed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum BodyInput {
     Json(Value),
     Invalid(ApiError),

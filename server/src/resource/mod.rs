@@ -5,6 +5,7 @@
 //! validation, lookups, preconditions, semantic checks, then the write. Handlers never see
 //! SQL; storage never sees HTTP.
 
+pub mod attach;
 pub mod body;
 pub mod evaluate;
 pub mod ids;
@@ -37,7 +38,7 @@ use query::ListParams;
 
 /// A request on an object or a list, parsed but not yet validated: validation errors are kept
 /// until authorization has passed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Call {
     pub method: Method,
     pub place: Place,
@@ -57,24 +58,48 @@ pub struct Call {
     pub behavior: Result<patch::Behavior, ApiError>,
     /// Personal-bucket requests: what to create first (DB-IMPLICIT).
     pub implicit: Option<crate::plugins::default_bucket::Implicit>,
+    /// Requests on a record's attachment endpoint.
+    pub attachment: Option<attach::AttachmentOp>,
 }
 
 /// Runs `call` in `tx`.
 pub fn execute(tx: &mut dyn Tx, settings: &Settings, call: &Call) -> Result<ApiResponse, ApiError> {
+    execute_with_effects(tx, settings, call).map(|(response, _)| response)
+}
+
+/// Runs `call` in `tx`; also returns the attachment files the change left unused, to remove
+/// once the transaction is committed.
+pub fn execute_with_effects(
+    tx: &mut dyn Tx,
+    settings: &Settings,
+    call: &Call,
+) -> Result<(ApiResponse, Vec<String>), ApiError> {
     let principals = auth::principals(tx, call.user_id.as_deref())?;
-    let mut engine = Engine { tx, settings, call, principals };
+    let mut engine = Engine { tx, settings, call, principals, orphans: Vec::new() };
     if let Some(implicit) = &call.implicit {
         engine.create_implicit(implicit)?;
     }
-    match (call.place.id.is_some(), &call.method) {
-        (true, &Method::GET) | (true, &Method::HEAD) => engine.get_object(),
-        (true, &Method::PUT) => engine.put_object(),
-        (true, &Method::PATCH) => engine.patch_object(),
-        (true, &Method::DELETE) => engine.delete_object(),
-        (false, &Method::GET) | (false, &Method::HEAD) => engine.get_list(),
-        (false, &Method::POST) => engine.post_list(),
-        (false, &Method::DELETE) => engine.delete_list(),
-        _ => Err(ApiError::Internal(format!("no handler for {} on {}", call.method, call.place.uri()))),
+    let response = engine.run()?;
+    Ok((response, engine.orphans))
+}
+
+impl Engine<'_> {
+    fn run(&mut self) -> Result<ApiResponse, ApiError> {
+        let call = self.call;
+        if let Some(op) = &call.attachment {
+            return self.attachment(op);
+        }
+        let engine = self;
+        match (call.place.id.is_some(), &call.method) {
+            (true, &Method::GET) | (true, &Method::HEAD) => engine.get_object(),
+            (true, &Method::PUT) => engine.put_object(),
+            (true, &Method::PATCH) => engine.patch_object(),
+            (true, &Method::DELETE) => engine.delete_object(),
+            (false, &Method::GET) | (false, &Method::HEAD) => engine.get_list(),
+            (false, &Method::POST) => engine.post_list(),
+            (false, &Method::DELETE) => engine.delete_list(),
+            _ => Err(ApiError::Internal(format!("no handler for {} on {}", call.method, call.place.uri()))),
+        }
     }
 }
 
@@ -89,6 +114,8 @@ struct Engine<'a> {
     settings: &'a Settings,
     call: &'a Call,
     principals: Vec<String>,
+    /// Attachment files no record uses any more.
+    orphans: Vec<String>,
 }
 
 impl Engine<'_> {

@@ -79,6 +79,7 @@ impl Engine<'_> {
             acl.entry("write".to_owned()).or_default().insert(self.creator());
         }
         acl.retain(|_, principals| !principals.is_empty());
+        self.track_attachment(place, existing, &data)?;
         let stored = self.tx.put(&place.parent_uri(), kind.name(), id, data, stamp)?;
         self.tx.set_acl(&uri, &acl)?;
         if let Some(members) = members {
@@ -145,6 +146,7 @@ impl Engine<'_> {
             _ => Stamp::Now,
         };
         let uri = place.uri();
+        self.release_attachments(&place, existing)?;
         let tombstone = self.tx.delete(&place.parent_uri(), kind.name(), &existing.id, stamp)?;
         self.tx.set_acl(&uri, &Acl::new())?;
         // A deleted bucket takes its history with it; anything else leaves an entry.

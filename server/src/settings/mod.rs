@@ -127,7 +127,10 @@ impl Default for Settings {
                 kind: PolicyKind::Account,
                 realm: "Realm".into(),
             }],
-            includes: ["default_bucket", "accounts", "history", "admin"].iter().map(|s| s.to_string()).collect(),
+            includes: ["default_bucket", "accounts", "history", "admin", "kinto_attachment"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             experimental_collection_schema_validation: true,
             experimental_permissions_endpoint: true,
             cors_origins: vec!["*".into()],

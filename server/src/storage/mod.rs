@@ -108,6 +108,12 @@ pub trait Tx {
     /// Replaces the object's own ACL (an empty one removes it).
     fn set_acl(&mut self, object_uri: &str, acl: &Acl) -> StorageResult<()>;
 
+    /// Adds `delta` to the number of records using a stored file; returns the new number.
+    fn attachment_refs(&mut self, location: &str, delta: i64) -> StorageResult<i64>;
+
+    /// The `attachment.location` of every live record whose parent is `uri` or below it.
+    fn attachments_below(&mut self, uri: &str) -> StorageResult<Vec<String>>;
+
     /// Removes everything (PLUG-FLUSH).
     fn flush(&mut self) -> StorageResult<()>;
 

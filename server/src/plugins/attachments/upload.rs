@@ -46,12 +46,8 @@ struct Part {
 }
 
 /// kinto-attachment's errno 109 (INVALID_POSTED_DATA) errors.
-///
-/// FIXME(errno 109): `ApiError` has no variant for errno 109; this returns the closest existing
-/// error, `BadRequest` (same status 400, `error` "Bad Request" and `message`, but errno 107).
-/// Replace with `ApiError::InvalidPostedData(message)` once it exists.
 pub fn invalid_posted_data(message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest(message.into())
+    ApiError::InvalidPostedData(message.into())
 }
 
 /// `400 errno 107 "Invalid parameters"`, `message: "body: <description>"`, details name `null`.

@@ -53,13 +53,13 @@ async fn error(content_type: Option<&str>, parts: &[Vec<u8>]) -> Value {
     body
 }
 
-/// A 400 errno 109 error ("Bad Request") with only a message; errno is 107 until `ApiError`
-/// gains an INVALID_POSTED_DATA variant.
+/// A 400 errno 109 error ("Bad Request") with only a message.
 async fn assert_posted_data_error(parts: &[Vec<u8>], message: &str) {
     let body = error(Some(CT), parts).await;
     assert_eq!(body["status"], 400);
     assert_eq!(body["error"], "Bad Request");
     assert_eq!(body["message"], message);
+    assert_eq!(body["errno"], 109);
     assert!(body.get("details").is_none());
 }
 

@@ -53,6 +53,13 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 4: how many records use each stored attachment file (content-addressed files are shared).
+    r#"
+    CREATE TABLE attachment_refs (
+        location TEXT    NOT NULL PRIMARY KEY,
+        refs     INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -250,12 +250,52 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn attachment_refs(&mut self, location: &str, delta: i64) -> StorageResult<i64> {
+        if delta != 0 {
+            self.require_writable()?;
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO attachment_refs (location, refs) VALUES (?1, MAX(?2, 0)) \
+                     ON CONFLICT (location) DO UPDATE SET refs = MAX(refs + ?2, 0)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![location, delta]))
+                .map_err(map_err)?;
+        }
+        let refs: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT refs FROM attachment_refs WHERE location = ?")
+            .and_then(|mut stmt| stmt.query_row(params![location], |row| row.get(0)).optional())
+            .map_err(map_err)?;
+        let refs = refs.unwrap_or(0);
+        if refs == 0 && self.writable {
+            self.conn
+                .prepare_cached("DELETE FROM attachment_refs WHERE location = ?")
+                .and_then(|mut stmt| stmt.execute(params![location]))
+                .map_err(map_err)?;
+        }
+        Ok(refs)
+    }
+
+    fn attachments_below(&mut self, uri: &str) -> StorageResult<Vec<String>> {
+        let (low, high) = below_bounds(uri);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(data, '$.attachment.location') FROM objects \
+                 WHERE (parent_id = ?1 OR (parent_id >= ?2 AND parent_id < ?3)) AND resource_name = 'record' \
+                 AND deleted = 0 AND json_type(data, '$.attachment.location') = 'text'",
+            )
+            .map_err(map_err)?;
+        let rows = stmt.query_map(params![uri, low, high], |row| row.get::<_, String>(0)).map_err(map_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
     fn flush(&mut self) -> StorageResult<()> {
         self.require_writable()?;
         self.conn
             .execute_batch(
                 "DELETE FROM objects; DELETE FROM timestamps; DELETE FROM aces; DELETE FROM memberships; \
-                 DELETE FROM delete_tokens;",
+                 DELETE FROM delete_tokens; DELETE FROM attachment_refs;",
             )
             .map_err(map_err)
     }
