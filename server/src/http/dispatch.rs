@@ -145,6 +145,10 @@ pub async fn service_response(
         Route::LbHeartbeat => Ok(service::lbheartbeat()),
         Route::Version => Ok(service::version()),
         Route::Contribute => Ok(service::contribute()),
+        Route::OpenApi => {
+            let host = request.origin_url.split_once("://").map_or("", |(_, host)| host);
+            Ok(ApiResponse::json(200, &crate::http::openapi::document(&state.settings, host)))
+        }
         Route::Permissions => service::permissions(state, request, user_id).await,
         Route::Flush => {
             state.store.write(|tx| tx.flush().map_err(ApiError::from)).await?;

@@ -7,6 +7,7 @@ pub mod cors;
 pub mod dispatch;
 pub mod guards;
 pub mod message;
+pub mod openapi;
 pub mod routes;
 pub mod service;
 pub mod state;
