@@ -9,11 +9,11 @@ use super::Engine;
 use super::body;
 use super::respond::with_timestamp;
 use crate::error::ApiError;
-use crate::http::message::{ApiResponse, http_date};
+use crate::http::message::ApiResponse;
 use crate::plugins::attachments::{self, AttachmentConfig, FileStore, Upload};
 use crate::resource::kind::{Kind, Place};
 use crate::settings::Settings;
-use crate::storage::StoredObject;
+use crate::storage::{Acl, StoredObject};
 
 /// What the attachment endpoint asks of a record.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ impl Engine<'_> {
         }
         self.check_id(&id)?;
         let mut data = existing.as_ref().map(|e| e.data.clone()).unwrap_or_default();
-        let mut acl = match &existing {
+        let acl = match &existing {
             Some(_) => Some(self.tx.acl(&place.uri())?),
             None => None,
         };
@@ -78,38 +78,62 @@ impl Engine<'_> {
             AttachmentOp::Remove => {
                 data.insert("attachment".into(), Value::Null);
                 let (stored, _) = self.save(&id, existing.as_ref(), data, acl)?;
-                Ok(ApiResponse::empty(204).with_header("last-modified", http_date(stored.last_modified)))
+                Ok(with_timestamp(ApiResponse::empty(204), stored.last_modified))
             }
             AttachmentOp::Upload(upload) => {
+                if let Some(data) = &upload.data {
+                    super::object::check_body_id(data, &id)?;
+                }
                 let config = config_for(self.settings, &place);
-                let stored_file = file_store(self.settings, &config)
+                let store = file_store(self.settings, &config);
+                let stored_file = store
                     .store(&upload.bytes, upload.stored_extension().as_deref())
                     .map_err(|e| ApiError::Backend(format!("cannot store the attachment: {e}")))?;
-                // Relative locations unless a base URL is configured: they survive a port change;
-                // clients resolve them with the capability's base_url.
-                let base = config.base_url.clone().unwrap_or_default();
-                let field = attachments::attachment_field(upload, &stored_file, &base);
-                for (key, value) in upload.data.iter().flatten() {
-                    data.insert(key.clone(), value.clone());
-                }
-                data.insert("attachment".into(), field.clone());
-                if let Some(permissions) = &upload.permissions {
-                    let entries = body::permissions(permissions, Kind::Record)?;
-                    let mut merged = acl.unwrap_or_default();
-                    for (name, principals) in entries {
-                        if let Some(principals) = principals {
-                            merged.insert(name, principals.into_iter().collect());
-                        }
+                let outcome = self.attach_file(&id, existing.as_ref(), (data, acl), upload, &stored_file, &config);
+                if outcome.is_err() && self.tx.attachment_refs(&stored_file.location, 0)? == 0 {
+                    // The record was not updated: a file no record uses must not stay behind.
+                    if let Err(err) = store.remove(&stored_file.location) {
+                        tracing::warn!(%err, "could not remove an unused upload");
                     }
-                    acl = Some(merged);
                 }
-                let (stored, _) = self.save(&id, existing.as_ref(), data, acl)?;
-                let status = if existing.is_some() { 200 } else { 201 };
-                let location = self.call.url.trim_end_matches("/attachment").to_owned();
-                let response = ApiResponse::json(status, &field).with_header("location", location);
-                Ok(with_timestamp(response, stored.last_modified))
+                outcome
             }
         }
+    }
+
+    /// Sets the uploaded file as the record's attachment: its `data` part merged into the
+    /// record (PATCH semantics, or PUT to create), its `permissions` part replacing ACEs.
+    fn attach_file(
+        &mut self,
+        id: &str,
+        existing: Option<&StoredObject>,
+        (mut data, mut acl): (Map<String, Value>, Option<Acl>),
+        upload: &Upload,
+        stored_file: &attachments::StoredFile,
+        config: &AttachmentConfig,
+    ) -> Result<ApiResponse, ApiError> {
+        // Relative locations unless a base URL is configured: they survive a port change;
+        // clients resolve them with the capability's base_url.
+        let base = config.base_url.clone().unwrap_or_default();
+        let field = attachments::attachment_field(upload, stored_file, &base);
+        for (key, value) in upload.data.iter().flatten() {
+            data.insert(key.clone(), value.clone());
+        }
+        data.insert("attachment".into(), field.clone());
+        if let Some(permissions) = &upload.permissions {
+            let mut merged = acl.unwrap_or_default();
+            for (name, principals) in body::permissions(permissions, Kind::Record)? {
+                if let Some(principals) = principals {
+                    merged.insert(name, principals.into_iter().collect());
+                }
+            }
+            acl = Some(merged);
+        }
+        let (stored, _) = self.save(id, existing, data, acl)?;
+        let status = if existing.is_some() { 200 } else { 201 };
+        let location = self.call.url.trim_end_matches("/attachment").to_owned();
+        let response = ApiResponse::json(status, &field).with_header("location", location);
+        Ok(with_timestamp(response, stored.last_modified))
     }
 
     /// On every record write: a changed `attachment` moves the file references; outside the

@@ -136,7 +136,7 @@ impl Engine<'_> {
 }
 
 /// `data.id`, when given, must be the URL id.
-fn check_body_id(data: &Map<String, Value>, id: &str) -> Result<(), ApiError> {
+pub(super) fn check_body_id(data: &Map<String, Value>, id: &str) -> Result<(), ApiError> {
     match data.get("id") {
         Some(Value::String(given)) if given == id => Ok(()),
         None => Ok(()),
