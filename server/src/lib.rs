@@ -20,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod plugins;
+pub mod pyfmt;
 pub mod resource;
 pub mod secrets;
 pub mod settings;

@@ -77,28 +77,7 @@ impl Envelope {
     }
 }
 
-/// Python's `str()` of a JSON value, as Kinto's messages quote it.
-pub fn py_str(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => py_repr(other),
-    }
-}
-
-/// Python's `repr()` of a JSON value.
-pub fn py_repr(value: &Value) -> String {
-    match value {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
-        Value::Array(items) => format!("[{}]", items.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(map) => {
-            format!("{{{}}}", map.iter().map(|(k, v)| format!("'{k}': {}", py_repr(v))).collect::<Vec<_>>().join(", "))
-        }
-    }
-}
+pub use crate::pyfmt::{py_repr, py_str};
 
 fn not_a_mapping(name: &str, value: &Value) -> ApiError {
     ApiError::invalid_body(

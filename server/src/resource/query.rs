@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Location};
-use crate::resource::body::py_repr;
+use crate::pyfmt::{py_repr, truthy};
 use crate::resource::params::PageToken;
 use crate::storage::{Field, Filter, Operator, SortKey};
 
@@ -108,18 +108,6 @@ fn split_operator(name: &str) -> (Operator, &str) {
         }
     }
     (Operator::Eq, name)
-}
-
-/// Truthiness of a `has_` value, as Python's `bool()` of the parsed value.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    }
 }
 
 /// One filter parameter.

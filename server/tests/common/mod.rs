@@ -9,6 +9,8 @@ use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub mod srv;
+
 /// The reference-equivalent configuration shipped in the repository.
 pub const REFERENCE_TOML: &str = include_str!("../../../tests/compat/reference.toml");
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::config::{AttachmentConfig, split_extension};
 use super::pyjson;
 use crate::error::{ApiError, Location};
+use crate::pyfmt::py_str_repr as py_repr;
 
 /// The file part's name.
 pub const FILE_FIELD: &str = "attachment";
@@ -164,29 +165,6 @@ fn json_field(parts: &[Part], name: &str) -> Result<Option<Value>, ApiError> {
 /// `Text/Plain; charset=utf-8` → `Text/Plain` (Python's `cgi` keeps the case).
 fn essence(content_type: &str) -> &str {
     content_type.split(';').next().unwrap_or("").trim()
-}
-
-/// Python's `repr()` of a string, enough for form field names.
-fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 #[cfg(test)]
