@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::error::ApiError;
 use crate::http::message::ApiResponse;
 use crate::resource::evaluate;
-use crate::resource::params::PageToken;
+use crate::resource::params::{self, PageToken};
 use crate::resource::query::{self, ListParams};
 use crate::settings::Settings;
 use crate::storage::{ListQuery, Tx};
@@ -166,21 +166,9 @@ pub fn list(
     }).collect::<Vec<_>>()}),
     );
     if let (true, Some(last)) = (more, page.last()) {
-        let mut last_object = Map::new();
-        for key in query.effective_sort() {
-            if let Some(value) = key.field.get(last) {
-                last_object.insert(key.field.name(), value.clone());
-            }
-        }
         let offset = params.token.as_ref().map_or(0, |t| t.offset) + limit as u64;
-        let token = PageToken::new(last_object, offset).encode();
-        let mut pairs = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in query_pairs.iter().filter(|(n, _)| n != "_limit" && n != "_token") {
-            pairs.append_pair(name, value);
-        }
-        pairs.append_pair("_limit", &limit.to_string());
-        pairs.append_pair("_token", &token);
-        response.set_header("next-page", format!("{url}?{}", pairs.finish()));
+        let token = PageToken::new(params::last_object(&query.effective_sort(), last), offset);
+        response.set_header("next-page", params::next_page_url(url, query_pairs, limit, &token));
     }
     Ok(crate::resource::with_timestamp(response, now))
 }

@@ -2,10 +2,10 @@
 //! DELETE (OP-LIST-*), filtered to what the caller may access (PERM-LIST-FILTER) and paginated
 //! newest first (REC-PAGE-*).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Engine;
-use super::params::PageToken;
+use super::params::{self, PageToken};
 use super::query::{self, ListParams};
 use super::respond::{Verdict, with_timestamp};
 use super::{body, ids};
@@ -70,28 +70,13 @@ impl Engine<'_> {
         last: &StoredObject,
     ) -> Result<String, ApiError> {
         let offset = params.token.as_ref().map_or(0, |t| t.offset) + limit as u64;
-        let mut last_object = Map::new();
-        for key in query.effective_sort() {
-            if let Some(value) = key.field.get(&last.data) {
-                last_object.insert(key.field.name(), value.clone());
-            }
-        }
-        let token = PageToken::new(last_object, offset);
+        let token = PageToken::new(params::last_object(&query.effective_sort(), &last.data), offset);
         if self.call.method == http::Method::DELETE {
             let expires = crate::storage::sqlite::now_ms()
                 + (self.settings.pagination_token_validity_seconds as i64).saturating_mul(1000);
             self.tx.issue_token(&token.nonce, expires)?;
         }
-        let token = token.encode();
-        let mut pairs = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.call.query {
-            if name != "_limit" && name != "_token" {
-                pairs.append_pair(name, value);
-            }
-        }
-        pairs.append_pair("_limit", &limit.to_string());
-        pairs.append_pair("_token", &token);
-        Ok(format!("{}?{}", self.call.url, pairs.finish()))
+        Ok(params::next_page_url(&self.call.url, &self.call.query, limit, &token))
     }
 
     pub(super) fn get_list(&mut self) -> Result<ApiResponse, ApiError> {

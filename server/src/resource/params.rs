@@ -128,6 +128,23 @@ impl PageToken {
     }
 }
 
+/// The absolute `Next-Page` URL: the endpoint with every query parameter kept but `_limit`
+/// and `_token`, which are set for the next page (REC-PAGE-NEXT).
+pub fn next_page_url(url: &str, query: &[(String, String)], limit: usize, token: &PageToken) -> String {
+    let mut pairs = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query.iter().filter(|(name, _)| name != "_limit" && name != "_token") {
+        pairs.append_pair(name, value);
+    }
+    pairs.append_pair("_limit", &limit.to_string());
+    pairs.append_pair("_token", &token.encode());
+    format!("{url}?{}", pairs.finish())
+}
+
+/// The position of `object` for keyset pagination: the values of the sort fields it has.
+pub fn last_object(keys: &[crate::storage::SortKey], object: &Map<String, Value>) -> Map<String, Value> {
+    keys.iter().filter_map(|key| key.field.get(object).map(|value| (key.field.name(), value.clone()))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
