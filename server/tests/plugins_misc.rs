@@ -86,3 +86,47 @@ async fn plugins_switched_off_have_no_routes() {
     let r = s.call(Method::GET, "/v1/buckets/default", ALICE, None).await;
     assert_eq!(r.status, 403, "{}", r.text);
 }
+
+#[tokio::test]
+async fn history_snapshot_rebuilds_a_collection_at_a_timestamp() {
+    let s = common::start().await;
+    assert_eq!(s.call(Method::PUT, "/v1/buckets/snap", ALICE, None).await.status, 201);
+    assert_eq!(s.call(Method::PUT, "/v1/buckets/snap/collections/c", ALICE, None).await.status, 201);
+    let records = "/v1/buckets/snap/collections/c/records";
+    let a1 = s.call(Method::PUT, &format!("{records}/a"), ALICE, Some(json!({"data": {"v": 1}}))).await;
+    let t0 = a1.json["data"]["last_modified"].as_i64().expect("ts");
+    let b1 = s.call(Method::PUT, &format!("{records}/b"), ALICE, Some(json!({"data": {"v": 1}}))).await;
+    let t1 = b1.json["data"]["last_modified"].as_i64().expect("ts");
+    s.call(Method::PATCH, &format!("{records}/a"), ALICE, Some(json!({"data": {"v": 2}}))).await;
+    s.call(Method::DELETE, &format!("{records}/b"), ALICE, None).await;
+
+    let at = |ts: i64| format!("/v1/buckets/snap/snapshot/collections/c@{ts}");
+    let r = s.call(Method::GET, &at(t0), ALICE, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json, json!({"data": [{"v": 1, "id": "a", "last_modified": t0}]}));
+    let r = s.call(Method::GET, &at(t1), ALICE, None).await;
+    assert_eq!(
+        r.json,
+        json!({"data": [{"v": 1, "id": "b", "last_modified": t1}, {"v": 1, "id": "a", "last_modified": t0}]})
+    );
+    // Now: a at v2, b deleted.
+    let r = s.call(Method::GET, &at(t1 + 100_000), ALICE, None).await;
+    assert_eq!(
+        r.json["data"].as_array().map(|d| d.iter().map(|x| x["id"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("a")])
+    );
+    assert_eq!(r.json["data"][0]["v"], 2);
+
+    // Errors, as the reference answers them.
+    let r = s.call(Method::GET, "/v1/buckets/snap/snapshot/collections/c@abc", ALICE, None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json,
+        json!({"code": 400, "errno": 107, "error": "Invalid parameters", "message": "Invalid timestamp 'abc'",
+               "details": [{"location": "path", "name": "timestamp", "description": "Invalid timestamp 'abc'"}]})
+    );
+    let r = s.call(Method::GET, &at(t0), Some("bob:x"), None).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = s.call(Method::GET, "/v1/buckets/snap/snapshot/collections/zz@1", ALICE, None).await;
+    assert_eq!((r.status, r.json.clone()), (200, json!({"data": []})));
+}

@@ -150,6 +150,9 @@ pub async fn service_response(
             Ok(ApiResponse::json(200, &crate::http::openapi::document(&state.settings, host)))
         }
         Route::Permissions => service::permissions(state, request, user_id).await,
+        Route::Snapshot { bucket, collection, at } => {
+            service::snapshot(state, user_id, bucket.clone(), collection.clone(), at).await
+        }
         Route::Flush => {
             state.store.write(|tx| tx.flush().map_err(ApiError::from)).await?;
             tracing::warn!("storage flushed (POST /__flush__)");
@@ -208,6 +211,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     };
     let permissions_off = (route == Route::Permissions && !crate::plugins::permissions::enabled(settings))
         || (route == Route::Flush && !settings.includes("flush"))
+        || (matches!(route, Route::Snapshot { .. }) && !settings.includes("history"))
         || (matches!(route, Route::Attachment(_)) && !attach::enabled(settings));
     if permissions_off || plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
         return Err(ApiError::UnknownRoute);

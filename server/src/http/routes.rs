@@ -19,6 +19,12 @@ pub enum Route {
     Batch,
     Permissions,
     Flush,
+    /// `/buckets/{bid}/snapshot/collections/{cid}@{ts}` (history plugin).
+    Snapshot {
+        bucket: String,
+        collection: String,
+        at: String,
+    },
     Resource(Place),
     /// `.../records/{rid}/attachment` (kinto-attachment); the place is the record.
     Attachment(Place),
@@ -93,6 +99,14 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         ["buckets", b, "collections", c] => Place::object(Kind::Collection, vec![b.to_string()], c.to_string()),
         ["buckets", b, "groups"] => Place::list(Kind::Group, vec![b.to_string()]),
         ["buckets", b, "history"] => Place::list(Kind::History, vec![b.to_string()]),
+        ["buckets", b, "snapshot", "collections", at] => {
+            let (collection, at) = at.rsplit_once('@').unwrap_or((at, ""));
+            return Ok(Some(Route::Snapshot {
+                bucket: b.to_string(),
+                collection: collection.to_owned(),
+                at: at.to_owned(),
+            }));
+        }
         ["buckets", b, "groups", g] => Place::object(Kind::Group, vec![b.to_string()], g.to_string()),
         ["buckets", b, "collections", c, "records"] => Place::list(Kind::Record, vec![b.to_string(), c.to_string()]),
         ["buckets", b, "collections", c, "records", r] => {

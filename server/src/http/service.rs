@@ -210,3 +210,34 @@ pub async fn permissions(
         })
         .await
 }
+
+/// `GET /v1/buckets/{bid}/snapshot/collections/{cid}@{ts}` (HIST-SNAPSHOT), for readers of the
+/// collection.
+pub async fn snapshot(
+    state: &AppState,
+    user_id: Option<String>,
+    bucket: String,
+    collection: String,
+    at: &str,
+) -> Result<ApiResponse, ApiError> {
+    let timestamp = at.parse::<i64>().ok().filter(|ts| *ts >= 0).ok_or_else(|| {
+        ApiError::invalid(crate::error::Location::Path, Some("timestamp"), format!("Invalid timestamp '{at}'"))
+    })?;
+    let settings = state.settings.clone();
+    state
+        .store
+        .read(move |tx| {
+            let principals = crate::auth::principals(tx, user_id.as_deref())?;
+            let place = crate::resource::kind::Place::object(
+                crate::resource::kind::Kind::Collection,
+                vec![bucket.clone()],
+                collection.clone(),
+            );
+            if !crate::auth::permission::allowed(tx, &settings, &principals, &place, "read")? {
+                return Err(crate::auth::deny(&settings, user_id.as_deref()));
+            }
+            let records = crate::plugins::history::snapshot(tx, &bucket, &collection, timestamp)?;
+            Ok(ApiResponse::json(200, &json!({"data": records})))
+        })
+        .await
+}

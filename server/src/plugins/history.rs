@@ -167,6 +167,42 @@ fn trim(tx: &mut dyn Tx, settings: &Settings, bucket_uri: &str, now: i64) -> Res
     Ok(())
 }
 
+/// HIST-SNAPSHOT: the records of a collection as they were at `at`, newest first: for each
+/// record, its latest history entry at or before `at` (absent if that entry is a deletion);
+/// records older than the history itself come from the current data.
+pub fn snapshot(tx: &mut dyn Tx, bucket: &str, collection: &str, at: i64) -> Result<Vec<Value>, ApiError> {
+    use crate::storage::{Field, Filter, ListQuery, Operator};
+    let bucket_uri = format!("/buckets/{bucket}");
+    let query = ListQuery {
+        filters: vec![
+            Filter { field: Field::parse("resource_name"), operator: Operator::Eq, values: vec![json!("record")] },
+            Filter { field: Field::parse("collection_id"), operator: Operator::Eq, values: vec![json!(collection)] },
+            Filter { field: Field::LastModified, operator: Operator::Max, values: vec![json!(at)] },
+        ],
+        ..ListQuery::default()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut records: Vec<Map<String, Value>> = Vec::new();
+    for entry in tx.list(&bucket_uri, "history", &query)? {
+        let Some(uri) = entry.data.get("uri").and_then(Value::as_str) else { continue };
+        if !seen.insert(uri.to_owned()) {
+            continue;
+        }
+        let deleted = entry.data.get("action").and_then(Value::as_str) == Some("delete");
+        if let (false, Some(Value::Object(data))) = (deleted, entry.data.get("target").and_then(|t| t.get("data"))) {
+            records.push(data.clone());
+        }
+    }
+    let collection_uri = format!("{bucket_uri}/collections/{collection}");
+    for record in tx.list(&collection_uri, "record", &ListQuery::default())? {
+        if record.last_modified <= at && !seen.contains(&format!("{collection_uri}/records/{}", record.id)) {
+            records.push(record.data);
+        }
+    }
+    records.sort_by_key(|r| std::cmp::Reverse(r.get("last_modified").and_then(Value::as_i64).unwrap_or(0)));
+    Ok(records.into_iter().map(Value::Object).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
