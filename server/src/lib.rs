@@ -55,6 +55,18 @@ pub fn data_dir(settings: &Settings) -> Option<PathBuf> {
     })
 }
 
+/// Opens the storage of these settings (creating the data directory).
+pub fn open_store(settings: &Settings) -> Result<(Store, Arc<SqliteBackend>), ServeError> {
+    let dir = data_dir(settings).ok_or(ServeError::NoDataDir)?;
+    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
+    let backend = Arc::new(SqliteBackend::open(&SqliteOptions {
+        path: dir.join("kintoun.sqlite"),
+        durability: settings.durability,
+        readers: settings.storage_readers,
+    })?);
+    Ok((Store::new(backend.clone()), backend))
+}
+
 /// Serves the Kinto API on `listener` until `shutdown` completes, then lets queued writes
 /// commit and closes the storage.
 pub async fn serve(
@@ -66,16 +78,12 @@ pub async fn serve(
     std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
     let userid_secret = secrets::userid_secret(settings.userid_hmac_secret.as_deref(), &dir)
         .map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
-    let backend = Arc::new(SqliteBackend::open(&SqliteOptions {
-        path: dir.join("kintoun.sqlite"),
-        durability: settings.durability,
-        readers: settings.storage_readers,
-    })?);
+    let (store, backend) = open_store(&settings)?;
     let mut settings = settings;
     settings.data_dir = Some(dir.clone());
     let state = http::state::AppState {
         settings: Arc::new(settings),
-        store: Store::new(backend.clone()),
+        store,
         userid_secret: userid_secret.into(),
         verified_accounts: Arc::default(),
     };

@@ -16,6 +16,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Manage accounts (the accounts plugin) directly in the data directory.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
     /// Serve the Kinto HTTP API until interrupted.
     Serve {
         /// Address to listen on (default 127.0.0.1:8888; port 0 picks a free one).
@@ -28,6 +33,38 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum AccountAction {
+    /// Create an account, or set its password; the password is read from standard input.
+    /// `account:admin` administers accounts with the default settings.
+    Add {
+        /// The account id (letters, digits, `+.@_-`).
+        name: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+async fn add_account(name: String, options: LoadOptions) -> Result<(), String> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err("the password (read from standard input) is empty".into());
+    }
+    let (store, backend) = kintoun::open_store(&settings).map_err(|e| e.to_string())?;
+    let result = kintoun::plugins::accounts::put_account(&store, &name, password).await;
+    drop(store);
+    backend.close();
+    result.map_err(|e| format!("cannot save account {name}: {e}"))?;
+    println!("account:{name} saved");
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -79,6 +116,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind, data_dir, config } => runtime.block_on(serve(LoadOptions { config, bind, data_dir })),
+        Command::Account { action: AccountAction::Add { name, data_dir, config } } => {
+            runtime.block_on(add_account(name, LoadOptions { config, bind: None, data_dir }))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -126,6 +126,27 @@ pub async fn authenticate(
     }
 }
 
+/// Creates or resets an account directly in the store (the `kintoun account add` command):
+/// the account owns itself, as when it signs up.
+pub async fn put_account(store: &Store, username: &str, password: &str) -> Result<(), ApiError> {
+    if !crate::resource::ids::is_valid(crate::resource::kind::Kind::Account, username) {
+        return Err(ApiError::invalid_object_id());
+    }
+    let hash = hash_password(password.to_owned()).await?;
+    let username = username.to_owned();
+    store
+        .write(move |tx| {
+            let mut data = serde_json::Map::new();
+            data.insert("password".into(), Value::String(hash));
+            tx.put("", "account", &username, data, crate::storage::Stamp::Now)?;
+            let mut acl = crate::storage::Acl::new();
+            acl.entry("write".to_owned()).or_default().insert(owner(&username));
+            tx.set_acl(&format!("/accounts/{username}"), &acl)?;
+            Ok::<_, ApiError>(())
+        })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,10 @@ impl Default for Settings {
         let mut principals = BTreeMap::new();
         principals.insert("bucket:create".to_owned(), vec!["system.Authenticated".to_owned()]);
         principals.insert("permissions:read".to_owned(), vec!["system.Everyone".to_owned()]);
+        // The desktop owner is `account:admin`: it creates and manages the other accounts.
+        principals.insert("account:create".to_owned(), vec!["account:admin".to_owned()]);
+        principals.insert("account:write".to_owned(), vec!["account:admin".to_owned()]);
+        principals.insert("account:read".to_owned(), vec!["account:admin".to_owned()]);
         Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8888)),
             data_dir: None,
