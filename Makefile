@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build test check fmt reference clean deps
+.PHONY: run serve build test check fmt reference clean deps account
 
 # The desktop app will take over `run`; for now it is the server alone.
 run: serve
@@ -23,6 +23,11 @@ serve: deps build
 
 build: deps
 	cargo build --release -p kintoun
+
+# `make account NAME=admin` creates (or resets) an account; the password is read from stdin.
+NAME ?= admin
+account: build
+	$(TARGET_DIR)/release/kintoun account add $(NAME) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: deps check
 	cargo test -p kintoun
