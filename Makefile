@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build test check fmt reference clean deps account
+.PHONY: run serve build test test-clients test-js check fmt reference clean deps account
 
 # The desktop app will take over `run`; for now it is the server alone.
 run: serve
@@ -31,6 +31,13 @@ account: build
 
 test: deps check
 	cargo test -p kintoun
+	$(MAKE) --no-print-directory test-clients
+
+# The black-box suites with real clients, against the debug binary `cargo test` just built.
+test-clients: test-js
+
+test-js:
+	bash tests/js/run.sh
 
 check: deps
 	cargo fmt --all -- --check

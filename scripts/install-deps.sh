@@ -28,3 +28,10 @@ installed="$(rustup component list --installed)"
 for c in clippy rustfmt; do
   grep -q "^$c" <<<"$installed" || rustup component add "$c"
 done
+
+# Node.js and npm for the kinto.js suite (the machine image ships them; Debian's as a fallback).
+if ! command -v npm >/dev/null; then
+  echo "install-deps: apt-get install nodejs npm"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
