@@ -54,8 +54,13 @@ pub fn tracks(settings: &Settings, kind: Kind) -> bool {
 
 /// `2026-11-22T06:56:30.656000+00:00` for a millisecond timestamp.
 pub fn iso_date(timestamp_ms: i64) -> String {
-    let seconds = timestamp_ms.div_euclid(1000);
-    let micros = timestamp_ms.rem_euclid(1000) * 1000;
+    iso_date_micros(timestamp_ms.saturating_mul(1000))
+}
+
+/// `2026-11-22T06:56:30.656576+00:00` for a microsecond timestamp.
+pub fn iso_date_micros(timestamp_us: i64) -> String {
+    let seconds = timestamp_us.div_euclid(1_000_000);
+    let micros = timestamp_us.rem_euclid(1_000_000);
     let days = seconds.div_euclid(86_400);
     let rest = seconds.rem_euclid(86_400);
     // Howard Hinnant's civil_from_days.
@@ -140,7 +145,11 @@ pub fn record(
         }
         readers.retain(|_, p| !p.is_empty());
     }
-    entry.insert("date".into(), json!(iso_date(crate::storage::sqlite::now_ms())));
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    entry.insert("date".into(), json!(iso_date_micros(now_us)));
     let entry_id = uuid::Uuid::new_v4().to_string();
     let stored = tx.put(&bucket_uri, "history", &entry_id, entry, Stamp::Now)?;
     if !readers.is_empty() {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::params::Tag;
 use super::respond::{Verdict, with_timestamp};
-use super::{body, patch, query};
+use super::{body, ids, patch, query};
 use crate::error::ApiError;
 use crate::http::message::ApiResponse;
 use crate::plugins::accounts;
@@ -46,7 +46,7 @@ impl Engine<'_> {
         let place = self.place().clone();
         self.parent_collection()?;
         let id = self.id().to_owned();
-        if place.kind == Kind::Account {
+        if place.kind == Kind::Account && ids::is_valid(Kind::Account, &id) {
             // Before authorization, as Kinto: a user addressing another account learns why.
             accounts::check_creation(self.settings, &self.principals, self.call.user_id.as_deref(), &id)?;
         }

@@ -132,11 +132,21 @@ impl PageToken {
 /// and `_token`, which are set for the next page (REC-PAGE-NEXT).
 pub fn next_page_url(url: &str, query: &[(String, String)], limit: usize, token: &PageToken) -> String {
     let mut pairs = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in query.iter().filter(|(name, _)| name != "_limit" && name != "_token") {
-        pairs.append_pair(name, value);
+    let (limit, token) = (limit.to_string(), token.encode());
+    // Parameters keep their order, as in Kinto; `_limit` and `_token` are added if absent.
+    for (name, value) in query {
+        match name.as_str() {
+            "_limit" => pairs.append_pair(name, &limit),
+            "_token" => pairs.append_pair(name, &token),
+            _ => pairs.append_pair(name, value),
+        };
     }
-    pairs.append_pair("_limit", &limit.to_string());
-    pairs.append_pair("_token", &token.encode());
+    if !query.iter().any(|(name, _)| name == "_limit") {
+        pairs.append_pair("_limit", &limit);
+    }
+    if !query.iter().any(|(name, _)| name == "_token") {
+        pairs.append_pair("_token", &token);
+    }
     format!("{url}?{}", pairs.finish())
 }
 
