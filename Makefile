@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build test test-clients test-python test-js check fmt reference clean deps account
+.PHONY: run serve build test test-clients test-python test-js test-compat check fmt reference clean deps account
 
 # The desktop app will take over `run`; for now it is the server alone.
 run: serve
@@ -34,13 +34,17 @@ test: deps check
 	$(MAKE) --no-print-directory test-clients
 
 # The black-box suites with real clients, against the debug binary `cargo test` just built.
-test-clients: test-python test-js
+test-clients: test-python test-js test-compat
 
 test-python:
 	bash tests/python/run.sh
 
 test-js:
 	bash tests/js/run.sh
+
+# Replays 500+ request sequences on the reference Kinto and on Kintoun and compares them.
+test-compat:
+	bash tests/compat/run.sh
 
 check: deps
 	cargo fmt --all -- --check

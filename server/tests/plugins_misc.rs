@@ -70,8 +70,11 @@ async fn history_without_a_limit_keeps_everything() {
         let path = format!("/v1/buckets/b/groups/g{n}");
         assert_eq!(s.call(Method::PUT, &path, ALICE, None).await.status, 201);
     }
+    let r = s.call(Method::GET, "/v1/buckets/b/history", ALICE, None).await;
+    assert_eq!(r.json["data"].as_array().map(Vec::len), Some(8));
+    // As Kinto: HEAD on history carries no counts.
     let r = s.call(Method::HEAD, "/v1/buckets/b/history", ALICE, None).await;
-    assert_eq!(r.header("total-objects"), Some("8"));
+    assert_eq!((r.status, r.header("total-objects")), (200, None));
 }
 
 #[tokio::test]

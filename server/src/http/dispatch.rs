@@ -70,9 +70,25 @@ pub fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse
     }
 }
 
-/// A redirect to an absolute URL, with the configured cache lifetime (`ttl` < 0: none).
-fn redirect(location: String, ttl: i64) -> ApiResponse {
+/// A redirect to an absolute URL, with the configured cache lifetime (`ttl` < 0: none), and
+/// the short text body Kinto's web framework writes (HTML when the client prefers it).
+fn redirect(location: String, ttl: i64, accept: Option<&str>) -> ApiResponse {
+    let target = location.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or("/");
+    let message = format!("The resource has been moved to {target}; you should be redirected automatically.");
+    let (content_type, body) = if accept.is_some_and(|a| a.contains("text/html")) {
+        (
+            "text/html; charset=UTF-8",
+            format!(
+                "<html>\n <head>\n  <title>307 Temporary Redirect</title>\n </head>\n <body>\n  \
+                 <h1>307 Temporary Redirect</h1>\n  {message}\n\n\n </body>\n</html>"
+            ),
+        )
+    } else {
+        ("text/plain; charset=UTF-8", format!("307 Temporary Redirect\n\n{message}\n\n"))
+    };
     let mut response = ApiResponse::empty(307).with_header("location", location);
+    response.set_header("content-type", content_type);
+    response.body = bytes::Bytes::from(body);
     if ttl > 0 {
         response.set_header("cache-control", format!("max-age={ttl}"));
         let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(ttl as u64);
@@ -192,6 +208,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
         return Ok(Prepared::Done(redirect(
             with_query(&target, &request.query),
             settings.trailing_slash_redirect_ttl_seconds,
+            request.header("accept"),
         )));
     }
 
@@ -201,6 +218,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
             return Ok(Prepared::Done(redirect(
                 with_query(&target, &request.query),
                 settings.trailing_slash_redirect_ttl_seconds,
+                request.header("accept"),
             )));
         }
         return Err(ApiError::UnknownRoute);
@@ -329,13 +347,17 @@ fn public_origin(state: &AppState, request: &ApiRequest) -> String {
 /// Paths outside `/vN`: redirect under `/v1`, or a bare 200 for preflights.
 fn version_redirect(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     if request.method == Method::OPTIONS {
-        return Ok(ApiResponse::empty(200));
+        return Ok(ApiResponse::empty(200).with_header("content-type", "text/html; charset=UTF-8"));
     }
     if !state.settings.version_prefix_redirect_enabled {
         return Err(ApiError::UnknownRoute);
     }
     let target = format!("{}/v1{}", request.origin_url, request.path);
-    Ok(redirect(with_query(&target, &request.query), state.settings.version_prefix_redirect_ttl_seconds))
+    Ok(redirect(
+        with_query(&target, &request.query),
+        state.settings.version_prefix_redirect_ttl_seconds,
+        request.header("accept"),
+    ))
 }
 
 /// Accounts: a password sent in `data` is stored as its bcrypt hash (hashed here, off the

@@ -145,10 +145,8 @@ pub fn record(
         }
         readers.retain(|_, p| !p.is_empty());
     }
-    let now_us = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0);
+    let now_us =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
     entry.insert("date".into(), json!(iso_date_micros(now_us)));
     let entry_id = uuid::Uuid::new_v4().to_string();
     let stored = tx.put(&bucket_uri, "history", &entry_id, entry, Stamp::Now)?;
@@ -186,13 +184,23 @@ pub fn snapshot(tx: &mut dyn Tx, bucket: &str, collection: &str, at: i64) -> Res
         filters: vec![
             Filter { field: Field::parse("resource_name"), operator: Operator::Eq, values: vec![json!("record")] },
             Filter { field: Field::parse("collection_id"), operator: Operator::Eq, values: vec![json!(collection)] },
-            Filter { field: Field::LastModified, operator: Operator::Max, values: vec![json!(at)] },
+            // As Kinto: the state of each record as of `at` is the one it had at that time.
+            Filter {
+                field: Field::parse("target.data.last_modified"),
+                operator: Operator::Max,
+                values: vec![json!(at)],
+            },
         ],
         ..ListQuery::default()
     };
     let mut seen = std::collections::HashSet::new();
     let mut records: Vec<Map<String, Value>> = Vec::new();
-    for entry in tx.list(&bucket_uri, "history", &query)? {
+    let mut entries = tx.list(&bucket_uri, "history", &query)?;
+    let target_time = |e: &crate::storage::StoredObject| {
+        e.data.get("target").and_then(|t| t.get("data")).and_then(|d| d.get("last_modified")).and_then(Value::as_i64)
+    };
+    entries.sort_by_key(|e| std::cmp::Reverse((target_time(e), e.last_modified)));
+    for entry in entries {
         let Some(uri) = entry.data.get("uri").and_then(Value::as_str) else { continue };
         if !seen.insert(uri.to_owned()) {
             continue;

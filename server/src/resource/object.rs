@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::params::Tag;
 use super::respond::{Verdict, with_timestamp};
-use super::{body, ids, patch, query};
+use super::{body, ids, patch, query, validate};
 use crate::error::ApiError;
 use crate::http::message::ApiResponse;
 use crate::plugins::accounts;
@@ -67,7 +67,11 @@ impl Engine<'_> {
         }
 
         let data = match (&envelope.data, &existing) {
-            (Some(data), _) => data.clone(),
+            (Some(data), _) => {
+                let mut data = data.clone();
+                validate::default_members(place.kind, &mut data);
+                data
+            }
             (None, Some(old)) => old.data.clone(),
             (None, None) => Map::new(),
         };
@@ -91,7 +95,22 @@ impl Engine<'_> {
         let acl = self.tx.acl(&place.uri())?;
         let patched = patch::apply(&body, place.kind, &existing.data, &acl)?;
         check_body_id(&patched.data, &id)?;
-        let (stored, acl) = self.save(&id, Some(&existing), patched.data, Some(patched.acl))?;
+        let (stored, acl) =
+            self.save(&id, Some(&existing), patched.data, Some(patched.acl)).map_err(|err| match err {
+                // Kinto validates the merged group, so its errors name `members`, not `data.members`.
+                ApiError::Invalid(details) if place.kind == Kind::Group => ApiError::Invalid(
+                    details
+                        .into_iter()
+                        .map(|mut d| {
+                            if let Some(name) = d.name.as_deref().and_then(|n| n.strip_prefix("data.")) {
+                                d.name = Some(name.to_owned());
+                            }
+                            d
+                        })
+                        .collect(),
+                ),
+                other => other,
+            })?;
         Ok(match behavior {
             patch::Behavior::Full => self.object_response(200, &stored, &acl),
             partial => {

@@ -86,7 +86,13 @@ fn parse_timestamp(name: &str, raw: &str, not_a_number: bool) -> Result<Option<i
 }
 
 fn parse_limit(raw: &str) -> Result<Option<usize>, ApiError> {
-    match raw.trim().parse::<i64>() {
+    // As Kinto: a decimal limit counts by its integer part.
+    let trimmed = raw.trim();
+    let integral = match trimmed.parse::<f64>() {
+        Ok(value) if trimmed.contains('.') && value.is_finite() => format!("{}", value.trunc() as i64),
+        _ => trimmed.to_owned(),
+    };
+    match integral.parse::<i64>() {
         Ok(value) if value < 0 => Err(error("_limit", format!("{value} is less than minimum value 0"))),
         Ok(0) => Ok(None),
         Ok(value) => Ok(Some(usize::try_from(value).unwrap_or(usize::MAX))),
@@ -296,7 +302,11 @@ fn copy_path(source: &Map<String, Value>, target: &mut Map<String, Value>, path:
         target.insert(key.clone(), value.clone());
         return;
     }
-    let Value::Object(inner_source) = value else { return };
+    // A value that is not an object is kept whole (Kinto keeps `author` for `author.name`).
+    let Value::Object(inner_source) = value else {
+        target.insert(key.clone(), value.clone());
+        return;
+    };
     let entry = target.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(inner_target) = entry {
         copy_path(inner_source, inner_target, rest);

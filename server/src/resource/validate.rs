@@ -35,12 +35,16 @@ pub fn data(kind: Kind, data: &mut Map<String, Value>) -> Result<(), ApiError> {
 fn password(data: &Map<String, Value>) -> Result<(), ApiError> {
     match data.get("password") {
         Some(Value::String(_)) => Ok(()),
-        _ => Err(ApiError::invalid_body("data.password", "Required")),
+        None | Some(Value::Null) => Err(ApiError::invalid_body("data.password", "Required")),
+        Some(other) => Err(ApiError::invalid_body(
+            "data.password",
+            format!("{} is not a string: {{'password': ''}}", py_repr(other)),
+        )),
     }
 }
 
 fn members(data: &mut Map<String, Value>) -> Result<(), ApiError> {
-    let members = data.entry("members").or_insert_with(|| Value::Array(Vec::new()));
+    let Some(members) = data.get_mut("members") else { return Ok(()) };
     let Value::Array(items) = members else {
         return Err(ApiError::invalid_body("data.members", format!("\"{}\" is not iterable", py_str(members))));
     };
@@ -59,13 +63,27 @@ fn members(data: &mut Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn cache_expires(data: &Map<String, Value>) -> Result<(), ApiError> {
+fn cache_expires(data: &mut Map<String, Value>) -> Result<(), ApiError> {
     match data.get("cache_expires") {
         None => Ok(()),
         Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
+        // Kinto stores an integer: 1.5 becomes 1.
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.is_finite() && f.abs() < 9.0e15) => {
+            let truncated = n.as_f64().unwrap_or_default().trunc() as i64;
+            data.insert("cache_expires".into(), Value::from(truncated));
+            Ok(())
+        }
         Some(other) => {
             Err(ApiError::invalid_body("data.cache_expires", format!("\"{}\" is not a number", py_str(other))))
         }
+    }
+}
+
+/// A group written with `data` gets `members: []` when it names none (a body without `data`
+/// leaves it out, as Kinto does).
+pub fn default_members(kind: Kind, data: &mut Map<String, Value>) {
+    if kind == Kind::Group {
+        data.entry("members").or_insert_with(|| Value::Array(Vec::new()));
     }
 }
 
@@ -89,7 +107,7 @@ mod tests {
 
     #[test]
     fn groups_get_members_and_reject_everyone() {
-        assert_eq!(check(Kind::Group, json!({})).map(|m| m["members"].clone()), Ok(json!([])));
+        assert_eq!(check(Kind::Group, json!({})).map(|m| m.get("members").cloned()), Ok(None));
         assert_eq!(
             check(Kind::Group, json!({"members": ["system.Everyone"]})),
             Err("data.members.0 in body: 'system.Everyone' is not a valid user ID.".to_owned())
