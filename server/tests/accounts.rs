@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::helpers::{FORBIDDEN, UNAUTHORIZED, delete, get, patch, post, put};
+
 use common::{Reply, TestServer};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------------------------------------
@@ -15,35 +16,6 @@ use serde_json::{Value, json};
 const BOB_WRONG_ID: &str = "basicauth:30b59ba77d9088a253c309f1881eea0513bbc9f3c0d5bb4826a94e9af2b09dcc";
 /// Personal bucket of `account:bob` (reference hello `user.bucket`).
 const BOB_ACCOUNT_BUCKET: &str = "343e786e-dc6c-a189-11d8-0752c97918d4";
-
-const UNAUTHORIZED: &str =
-    r#"{"code":401,"errno":104,"error":"Unauthorized","message":"Please authenticate yourself to use this endpoint."}"#;
-const FORBIDDEN: &str =
-    r#"{"code":403,"errno":121,"error":"Forbidden","message":"This user cannot access this resource."}"#;
-
-async fn call(s: &TestServer, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
-    s.call(method, path, auth, body).await
-}
-
-async fn get(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::GET, path, auth, None).await
-}
-
-async fn put(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::PUT, path, auth, Some(body)).await
-}
-
-async fn post(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::POST, path, auth, Some(body)).await
-}
-
-async fn patch(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::PATCH, path, auth, Some(body)).await
-}
-
-async fn delete(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::DELETE, path, auth, None).await
-}
 
 /// Creates an account anonymously (sign-up) and returns the reply.
 async fn signup(s: &TestServer, id: &str, password: &str) -> Reply {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::helpers::assert_next_page;
+
 use common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -30,22 +32,6 @@ fn is_uuid4(value: &str) -> bool {
     regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
         .expect("regex")
         .is_match(value)
-}
-
-/// Asserts that a `Next-Page` URL is `<base>?<expected params>&_token=<non-empty>` (any parameter order).
-#[track_caller]
-fn assert_next_page(url: &str, base: &str, expected: &[(&str, &str)]) {
-    let (path, query) = url.split_once('?').unwrap_or_else(|| panic!("query string in {url}"));
-    assert_eq!(path, base, "Next-Page base");
-    let mut params: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let token = params.iter().position(|(k, _)| k == "_token").unwrap_or_else(|| panic!("_token in {url}"));
-    assert!(!params.remove(token).1.is_empty(), "non-empty token");
-    params.sort();
-    let mut expected: Vec<(String, String)> =
-        expected.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    expected.sort();
-    assert_eq!(params, expected, "Next-Page parameters of {url}");
 }
 
 fn sorted_perms(mut list: Value) -> Value {

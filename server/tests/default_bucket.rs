@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Reply, TestServer};
+use common::helpers::{FORBIDDEN, UNAUTHORIZED, assert_next_page, call, delete, get, post, put};
+
+use common::Reply;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -21,52 +23,11 @@ const ALICE_BUCKET: &str = "712952ec-da9d-549b-ff85-e7d9846b3d17";
 const BOB_BUCKET: &str = "3643a899-6bf2-4826-fa64-cb89a8b159f0";
 const ACCOUNT_BOB_BUCKET: &str = "343e786e-dc6c-a189-11d8-0752c97918d4";
 
-const UNAUTHORIZED: &str =
-    r#"{"code":401,"errno":104,"error":"Unauthorized","message":"Please authenticate yourself to use this endpoint."}"#;
-const FORBIDDEN: &str =
-    r#"{"code":403,"errno":121,"error":"Forbidden","message":"This user cannot access this resource."}"#;
-
-async fn call(s: &TestServer, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
-    s.call(method, path, auth, body).await
-}
-
-async fn get(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::GET, path, auth, None).await
-}
-
-async fn put(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::PUT, path, auth, Some(body)).await
-}
-
-async fn post(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::POST, path, auth, Some(body)).await
-}
-
-async fn delete(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::DELETE, path, auth, None).await
-}
-
 fn ts_of(r: &Reply) -> i64 {
     r.json["data"]["last_modified"].as_i64().unwrap_or_else(|| panic!("data.last_modified: {}", r.text))
 }
 
 /// Status, exact body (with `last_modified` taken from the reply), and `ETag` = that timestamp.
-/// Asserts that a `Next-Page` URL is `<base>?<expected params>&_token=<non-empty>` (any parameter order).
-#[track_caller]
-fn assert_next_page(url: &str, base: &str, expected: &[(&str, &str)]) {
-    let (path, query) = url.split_once('?').unwrap_or_else(|| panic!("query string in {url}"));
-    assert_eq!(path, base, "Next-Page base");
-    let mut params: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let token = params.iter().position(|(k, _)| k == "_token").unwrap_or_else(|| panic!("_token in {url}"));
-    assert!(!params.remove(token).1.is_empty(), "non-empty token");
-    params.sort();
-    let mut expected: Vec<(String, String)> =
-        expected.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    expected.sort();
-    assert_eq!(params, expected, "Next-Page parameters of {url}");
-}
-
 #[track_caller]
 fn expect_object(r: &Reply, status: u16, mut data: Value, perms: Value) {
     assert_eq!(r.status, status, "status; body was {}", r.text);

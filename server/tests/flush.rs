@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::helpers::{FORBIDDEN, call};
+
 use common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -13,12 +15,6 @@ const WITH_FLUSH: &str = "includes = [\"default_bucket\", \"accounts\", \"histor
 
 const NOT_FOUND: &str =
     r#"{"code":404,"errno":111,"error":"Not Found","message":"The resource you are looking for could not be found."}"#;
-const FORBIDDEN: &str =
-    r#"{"code":403,"errno":121,"error":"Forbidden","message":"This user cannot access this resource."}"#;
-
-async fn call(s: &TestServer, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
-    s.call(method, path, auth, body).await
-}
 
 #[track_caller]
 fn expect_json(r: &Reply, status: u16, body: &str) {

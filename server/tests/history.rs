@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::helpers::{FORBIDDEN, UNAUTHORIZED, assert_next_page, call, get};
+
 use common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -19,19 +21,6 @@ const BOB_ID: &str = "basicauth:2f5b2d6eec075bb5dfdc68772f7844b59d5e41a2f8d37330
 const ALICE_BUCKET: &str = "712952ec-da9d-549b-ff85-e7d9846b3d17";
 
 const HISTORY: &str = "/v1/buckets/b1/history";
-
-const FORBIDDEN: &str =
-    r#"{"code":403,"errno":121,"error":"Forbidden","message":"This user cannot access this resource."}"#;
-const UNAUTHORIZED: &str =
-    r#"{"code":401,"errno":104,"error":"Unauthorized","message":"Please authenticate yourself to use this endpoint."}"#;
-
-async fn call(s: &TestServer, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
-    s.call(method, path, auth, body).await
-}
-
-async fn get(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::GET, path, auth, None).await
-}
 
 /// A write that must succeed (2xx); returns the reply.
 async fn write(s: &TestServer, method: Method, path: &str, body: Option<Value>) -> Reply {
@@ -106,22 +95,6 @@ fn strip(entry: &Value) -> Value {
     let date_ms = iso_to_ms(date.as_str().expect("string date"));
     assert!((date_ms - ts).abs() < 5000, "date {date} close to last_modified {ts}");
     entry
-}
-
-/// Asserts that a `Next-Page` URL is `<base>?<expected params>&_token=<non-empty>` (any parameter order).
-#[track_caller]
-fn assert_next_page(url: &str, base: &str, expected: &[(&str, &str)]) {
-    let (path, query) = url.split_once('?').unwrap_or_else(|| panic!("query string in {url}"));
-    assert_eq!(path, base, "Next-Page base");
-    let mut params: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let token = params.iter().position(|(k, _)| k == "_token").unwrap_or_else(|| panic!("_token in {url}"));
-    assert!(!params.remove(token).1.is_empty(), "non-empty token");
-    params.sort();
-    let mut expected: Vec<(String, String)> =
-        expected.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    expected.sort();
-    assert_eq!(params, expected, "Next-Page parameters of {url}");
 }
 
 fn ts_of(r: &Reply) -> i64 {

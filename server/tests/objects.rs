@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::helpers::{call, delete, get, patch, post, put};
+
 use common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -51,10 +53,6 @@ fn normalize(mut body: Value) -> Value {
     body
 }
 
-async fn call(s: &TestServer, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
-    s.call(method, path, auth, body).await
-}
-
 /// A request with extra headers (e.g. `If-Match`).
 async fn call_with(
     s: &TestServer,
@@ -78,33 +76,13 @@ async fn call_with(
     Reply::from(builder.send().await.expect("request")).await
 }
 
-async fn get(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::GET, path, auth, None).await
-}
-
 async fn head(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
     call(s, Method::HEAD, path, auth, None).await
-}
-
-async fn put(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::PUT, path, auth, Some(body)).await
 }
 
 /// PUT without any request body (treated as `{}`).
 async fn put_empty(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
     call(s, Method::PUT, path, auth, None).await
-}
-
-async fn post(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::POST, path, auth, Some(body)).await
-}
-
-async fn patch(s: &TestServer, path: &str, auth: Option<&str>, body: Value) -> Reply {
-    call(s, Method::PATCH, path, auth, Some(body)).await
-}
-
-async fn delete(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::DELETE, path, auth, None).await
 }
 
 /// Asserts the status and the exact JSON body.

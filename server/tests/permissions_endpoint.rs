@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::helpers::{assert_next_page, call, get};
+
 use common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -15,14 +17,6 @@ const ALICE: Option<&str> = Some("alice:secret");
 const BOB: Option<&str> = Some("bob:secret");
 
 const BOB_ID: &str = "basicauth:2f5b2d6eec075bb5dfdc68772f7844b59d5e41a2f8d3733000b0027a1f1de19d";
-
-async fn call(s: &TestServer, method: Method, path: &str, auth: Option<&str>, body: Option<Value>) -> Reply {
-    s.call(method, path, auth, body).await
-}
-
-async fn get(s: &TestServer, path: &str, auth: Option<&str>) -> Reply {
-    call(s, Method::GET, path, auth, None).await
-}
 
 async fn put(s: &TestServer, path: &str, auth: Option<&str>, body: Value) {
     let r = call(s, Method::PUT, path, auth, Some(body)).await;
@@ -39,22 +33,6 @@ fn normalize(mut list: Value) -> Value {
         }
     }
     list
-}
-
-/// Asserts that a `Next-Page` URL is `<base>?<expected params>&_token=<non-empty>` (any parameter order).
-#[track_caller]
-fn assert_next_page(url: &str, base: &str, expected: &[(&str, &str)]) {
-    let (path, query) = url.split_once('?').unwrap_or_else(|| panic!("query string in {url}"));
-    assert_eq!(path, base, "Next-Page base");
-    let mut params: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let token = params.iter().position(|(k, _)| k == "_token").unwrap_or_else(|| panic!("_token in {url}"));
-    assert!(!params.remove(token).1.is_empty(), "non-empty token");
-    params.sort();
-    let mut expected: Vec<(String, String)> =
-        expected.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    expected.sort();
-    assert_eq!(params, expected, "Next-Page parameters of {url}");
 }
 
 /// Asserts 200 and the exact `data` list (permissions compared as sets).

@@ -9,6 +9,7 @@ use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub mod helpers;
 pub mod srv;
 
 /// The reference-equivalent configuration shipped in the repository.
