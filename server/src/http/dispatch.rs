@@ -204,7 +204,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     }
     let rest = &after_v[digits..];
     if rest.is_empty() {
-        let target = format!("{}/v1/", request.origin_url);
+        let target = format!("{}/v1/", public_origin(state, request));
         return Ok(Prepared::Done(redirect(
             with_query(&target, &request.query),
             settings.trailing_slash_redirect_ttl_seconds,
@@ -214,7 +214,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
 
     let Some(route) = match_route(rest)? else {
         if settings.trailing_slash_redirect_enabled && rest.len() > 1 && rest.ends_with('/') {
-            let target = format!("{}/v1{}", request.origin_url, rest.trim_end_matches('/'));
+            let target = format!("{}/v1{}", public_origin(state, request), rest.trim_end_matches('/'));
             return Ok(Prepared::Done(redirect(
                 with_query(&target, &request.query),
                 settings.trailing_slash_redirect_ttl_seconds,
@@ -333,7 +333,7 @@ fn endpoint_enabled(state: &AppState, route: &Route, method: &Method) -> bool {
 }
 
 /// `http_scheme`/`http_host` override what the client used, for absolute URLs.
-fn public_origin(state: &AppState, request: &ApiRequest) -> String {
+pub fn public_origin(state: &AppState, request: &ApiRequest) -> String {
     let settings = &state.settings;
     match (&settings.http_scheme, &settings.http_host) {
         (None, None) => request.origin_url.clone(),
@@ -352,7 +352,7 @@ fn version_redirect(state: &AppState, request: &ApiRequest) -> Result<ApiRespons
     if !state.settings.version_prefix_redirect_enabled {
         return Err(ApiError::UnknownRoute);
     }
-    let target = format!("{}/v1{}", request.origin_url, request.path);
+    let target = format!("{}/v1{}", public_origin(state, request), request.path);
     Ok(redirect(
         with_query(&target, &request.query),
         state.settings.version_prefix_redirect_ttl_seconds,

@@ -89,7 +89,7 @@ pub async fn hello(state: &AppState, request: &ApiRequest, user_id: Option<Strin
     body.insert("project_version".into(), json!(settings.project_version));
     body.insert("http_api_version".into(), json!(settings.http_api_version));
     body.insert("project_docs".into(), json!(settings.project_docs));
-    body.insert("url".into(), json!(format!("{}/v1/", request.origin_url)));
+    body.insert("url".into(), json!(format!("{}/v1/", crate::http::dispatch::public_origin(state, request))));
     body.insert("config".into(), Value::Null);
     if let Some(eos) = &settings.eos {
         body.insert("eos".into(), json!(eos));
