@@ -123,6 +123,25 @@ impl Operand {
 /// `(rank, value) <op> (literal rank, literal value)` for =, <, >.
 fn compare(sql: &mut Sql, field: &Operand, op: &str, value: Option<&Value>) {
     let rank = rank_of(value);
+    // Columns (`id`, `last_modified`) have one rank: the comparison is either decided by the
+    // ranks alone or a plain column comparison that an index can serve.
+    if let Ok(column_rank) = field.rank.parse::<i64>() {
+        let holds = match op {
+            "=" => column_rank == rank,
+            ">" | ">=" => column_rank > rank,
+            _ => column_rank < rank,
+        };
+        if column_rank != rank || rank == 0 || rank == MISSING {
+            sql.push(if holds && column_rank != rank { "1" } else { "0" });
+            return;
+        }
+        sql.push("(");
+        field.push_value(sql);
+        sql.push(&format!(" {op} "));
+        sql.arg(sql_of(value));
+        sql.push(")");
+        return;
+    }
     sql.push("(");
     match op {
         "=" => {

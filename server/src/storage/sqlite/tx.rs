@@ -331,7 +331,9 @@ impl Tx for SqliteTx<'_> {
             args.push(uri.clone().into());
             args.push(permission.to_string().into());
         }
-        sql.push_str(") AND principal IN (");
+        // `+principal`: look the grants up by (object, permission) through the primary key, not
+        // through every ACE the caller holds (which grows with everything they ever wrote).
+        sql.push_str(") AND +principal IN (");
         sql.push_str(&vec!["?"; principals.len()].join(","));
         sql.push_str("))");
         args.extend(principals.iter().cloned().map(SqlValue::from));
