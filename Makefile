@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build test test-clients test-python test-js test-compat check fmt reference clean deps account
+.PHONY: run serve build test test-clients test-python test-js test-compat check fmt reference clean deps account bench
 
 # The desktop app will take over `run`; for now it is the server alone.
 run: serve
@@ -59,6 +59,10 @@ reference: deps
 
 clean:
 	cargo clean
+
+# Side by side with the reference Kinto (never part of `test`); `make bench QUICK=1`: < 2 min.
+bench: deps
+	QUICK=$(QUICK) bash bench/run.sh
 
 deps:
 	@bash scripts/install-deps.sh
