@@ -46,8 +46,6 @@ pub struct ApiResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The error this response reports, if any (for logs and batch).
-    pub is_error: bool,
 }
 
 impl ApiResponse {
@@ -60,12 +58,7 @@ impl ApiResponse {
     pub fn json_bytes(status: u16, body: Bytes) -> ApiResponse {
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        ApiResponse {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            headers,
-            body,
-            is_error: status >= 400,
-        }
+        ApiResponse { status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), headers, body }
     }
 
     /// A response without body.
@@ -74,7 +67,6 @@ impl ApiResponse {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             headers: HeaderMap::new(),
             body: Bytes::new(),
-            is_error: status >= 400,
         }
     }
 

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
+use crate::resource::acl_json;
 use crate::resource::kind::{Kind, Place};
 use crate::settings::Settings;
 use crate::storage::{Acl, Stamp, StoredObject, Tx};
@@ -78,15 +79,6 @@ pub fn iso_date_micros(timestamp_us: i64) -> String {
         rest / 3600,
         rest % 3600 / 60,
         rest % 60
-    )
-}
-
-fn acl_json(acl: &Acl) -> Value {
-    Value::Object(
-        acl.iter()
-            .filter(|(_, principals)| !principals.is_empty())
-            .map(|(name, principals)| (name.clone(), json!(principals.iter().collect::<Vec<_>>())))
-            .collect(),
     )
 }
 

@@ -150,10 +150,9 @@ pub fn list(
         return Ok(crate::resource::with_timestamp(response, now));
     }
     if let Some(token) = &params.token {
-        query.after =
-            Some(query.effective_sort().iter().map(|k| token.last_object.get(&k.field.name()).cloned()).collect());
+        query.after = Some(token.position(&query.effective_sort()));
     }
-    let limit = params.limit.or(settings.paginate_by).unwrap_or(usize::MAX).min(settings.storage_max_fetch_size).max(1);
+    let limit = params.page_size(settings);
     query.limit = Some(limit.saturating_add(1));
     let mut page = evaluate::apply(&query, all);
     let more = page.len() > limit;

@@ -35,16 +35,6 @@ impl Engine<'_> {
         if self.tx.any_accessible(&filter)? || self.allowed_to_create()? { Ok(Some(filter)) } else { Err(self.deny()) }
     }
 
-    /// The page size: `_limit`, capped by `paginate_by` (also the default) and the fetch size.
-    fn page_size(&self, params: &ListParams) -> usize {
-        let requested = params.limit.or(self.settings.paginate_by).unwrap_or(usize::MAX);
-        let capped = match self.settings.paginate_by {
-            Some(max) => requested.min(max),
-            None => requested,
-        };
-        capped.min(self.settings.storage_max_fetch_size).max(1)
-    }
-
     fn query(&self, params: &ListParams, access: Option<AccessFilter>, include_deleted: bool) -> ListQuery {
         let mut query = ListQuery {
             include_deleted,
@@ -55,8 +45,7 @@ impl Engine<'_> {
             limit: None,
         };
         if let Some(token) = &params.token {
-            let keys = query.effective_sort();
-            query.after = Some(keys.iter().map(|key| token.last_object.get(&key.field.name()).cloned()).collect());
+            query.after = Some(token.position(&query.effective_sort()));
         }
         query
     }
@@ -109,7 +98,7 @@ impl Engine<'_> {
                 .with_header("total-objects", total.to_string())
                 .with_header("total-records", total.to_string())
         } else {
-            let limit = self.page_size(&params);
+            let limit = params.page_size(self.settings);
             query.limit = Some(limit.saturating_add(1));
             let mut objects = self.tx.list(&parent, kind.name(), &query)?;
             let more = objects.len() > limit;
@@ -207,7 +196,7 @@ impl Engine<'_> {
         self.check_ancestor_ids()?;
         let timestamp = self.list_timestamp()?;
         self.list_preconditions(&preconditions, timestamp, false)?;
-        let limit = self.page_size(&params);
+        let limit = params.page_size(self.settings);
         let mut query = self.query(&params, access, false);
         query.limit = Some(limit.saturating_add(1));
         let parent = self.place().parent_uri();

@@ -20,7 +20,7 @@ mod list;
 mod object;
 mod respond;
 
-pub use respond::with_timestamp;
+pub use respond::{acl_json, with_timestamp};
 mod store;
 
 use http::Method;

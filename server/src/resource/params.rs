@@ -104,6 +104,11 @@ impl PageToken {
         Ok(PageToken { last_object, offset, nonce })
     }
 
+    /// The keyset position this token resumes after, for these sort keys (`None` = missing).
+    pub fn position(&self, keys: &[crate::storage::SortKey]) -> Vec<Option<Value>> {
+        keys.iter().map(|key| self.last_object.get(&key.field.name()).cloned()).collect()
+    }
+
     /// A new token with a fresh nonce.
     pub fn new(last_object: Map<String, Value>, offset: u64) -> PageToken {
         PageToken { last_object, offset, nonce: format!("pagination-token-{}", uuid::Uuid::new_v4()) }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, Location};
 use crate::pyfmt::{py_repr, truthy};
 use crate::resource::params::PageToken;
+use crate::storage::sqlite::now_ms;
 use crate::storage::{Field, Filter, Operator, SortKey};
 
 /// Operator prefixes, tried in Kinto's order (`contains_any` before `contains`).
@@ -45,6 +46,16 @@ pub struct ListParams {
 }
 
 impl ListParams {
+    /// The page size: `_limit`, capped by `paginate_by` (also the default) and the fetch size.
+    pub fn page_size(&self, settings: &crate::settings::Settings) -> usize {
+        let requested = self.limit.or(settings.paginate_by).unwrap_or(usize::MAX);
+        let capped = match settings.paginate_by {
+            Some(max) => requested.min(max),
+            None => requested,
+        };
+        capped.min(settings.storage_max_fetch_size).max(1)
+    }
+
     /// Whether a filter targets `last_modified` (tombstones are then included).
     pub fn filters_on_timestamps(&self) -> bool {
         self.filters.iter().any(|f| f.field == Field::LastModified)
@@ -62,10 +73,6 @@ fn invalid_value(name: &str) -> ApiError {
 /// A raw value as JSON when it parses, else as a string (REC-FILTER-VALUE).
 fn parse_value(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A timestamp: an integer or a quoted integer, not negative, not more than a day ahead.
@@ -160,6 +167,11 @@ fn parse_filter(name: &str, raw: &str) -> Result<Filter, ApiError> {
     Ok(Filter { field, operator, values })
 }
 
+/// `_fields=a,b.c`.
+fn parse_fields(raw: &str) -> Vec<Field> {
+    raw.split(',').map(str::trim).filter(|f| !f.is_empty()).map(Field::parse).collect()
+}
+
 /// `_sort=a,-b,+c`: invalid items are dropped.
 fn parse_sort(raw: &str) -> Vec<SortKey> {
     raw.split(',')
@@ -181,10 +193,7 @@ impl ListParams {
         let mut params = ListParams::default();
         for (name, value) in query {
             match name.as_str() {
-                "_fields" => {
-                    params.fields =
-                        Some(value.split(',').map(str::trim).filter(|f| !f.is_empty()).map(Field::parse).collect())
-                }
+                "_fields" => params.fields = Some(parse_fields(value)),
                 "last_modified" => {
                     let digits = value.trim().trim_matches('"');
                     params.delete_last_modified = digits.parse::<i64>().ok().filter(|ts| *ts >= 0);
@@ -265,10 +274,7 @@ impl ListParams {
                 "_limit" => params.limit = parse_limit(value)?,
                 "_token" => params.token = if value.is_empty() { None } else { Some(PageToken::decode(value)?) },
                 "_sort" => params.sort = parse_sort(value),
-                "_fields" => {
-                    params.fields =
-                        Some(value.split(',').map(str::trim).filter(|f| !f.is_empty()).map(Field::parse).collect())
-                }
+                "_fields" => params.fields = Some(parse_fields(value)),
                 _ if name.starts_with('_') => {}
                 _ => params.filters.push(parse_filter(name, value)?),
             }

@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(header(&response, "cache-control"), Some("public, max-age=31536000, immutable"));
         assert_eq!(header(&response, "etag"), Some(format!("\"{}\"", png.hash).as_str()));
         assert!(header(&response, "content-security-policy").is_some_and(|csp| csp.contains("sandbox")));
-        assert!(!response.is_error);
+        assert!(response.status.is_success());
 
         let svg = store.store(b"<svg onload='alert(1)'/>", Some("svg")).expect("store");
         let response = serve_file(&store, &svg.location).await;
