@@ -129,6 +129,10 @@ pub enum Prepared {
 }
 
 async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    if state.settings.includes("admin") && crate::plugins::admin::handles(&request.path) {
+        guards::check_host(&state.settings, request.header("host"))?;
+        return crate::plugins::admin::serve(request, &public_origin(state, request));
+    }
     if let Some(location) = request.path.strip_prefix(SERVE_PREFIX) {
         if attach::enabled(&state.settings) && matches!(request.method, Method::GET | Method::HEAD) {
             guards::check_host(&state.settings, request.header("host"))?;

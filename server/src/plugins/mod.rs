@@ -1,7 +1,8 @@
-//! Kinto's built-in plugins, each a module: accounts, the personal bucket, history, the
-//! permissions endpoint, attachments, flush.
+//! Kinto's built-in plugins, each a module: accounts, the admin UI, the personal bucket, history,
+//! the permissions endpoint, attachments, flush.
 
 pub mod accounts;
+pub mod admin;
 pub mod attachments;
 pub mod default_bucket;
 pub mod history;
