@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build test test-clients test-python test-js test-compat check fmt reference clean deps account bench
+.PHONY: run serve build ui test test-clients test-python test-js test-compat test-ui check fmt reference clean deps account bench
 
 # The desktop app will take over `run`; for now it is the server alone.
 run: serve
@@ -21,17 +21,26 @@ run: serve
 serve: deps build
 	$(TARGET_DIR)/release/kintoun serve $(SERVE_ARGS)
 
-build: deps
+# The release binary embeds the web UI (ui/dist), so the UI is built first.
+build: deps ui
 	cargo build --release -p kintoun
+
+# The web UI (ui/dist): npm ci + type check + vite build, skipped when nothing changed.
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json \
+	ui/package.json ui/package-lock.json
+ui: ui/dist/index.html
+ui/dist/index.html: $(UI_SOURCES)
+	bash ui/build.sh
 
 # `make account NAME=admin` creates (or resets) an account; the password is read from stdin.
 NAME ?= admin
 account: build
 	$(TARGET_DIR)/release/kintoun account add $(NAME) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-test: deps check
+test: deps check ui
 	cargo test -p kintoun
 	$(MAKE) --no-print-directory test-clients
+	$(MAKE) --no-print-directory test-ui
 
 # The black-box suites with real clients, against the debug binary `cargo test` just built.
 test-clients: test-python test-js test-compat
@@ -41,6 +50,10 @@ test-python:
 
 test-js:
 	bash tests/js/run.sh
+
+# The web UI: Vitest unit tests, then Playwright (Debian's chromium) against `kintoun serve`.
+test-ui: ui
+	bash tests/ui/run.sh
 
 # Replays 500+ request sequences on the reference Kinto and on Kintoun and compares them.
 test-compat:

@@ -1,8 +1,8 @@
 // Sign in, create a bucket and a collection with a schema, add records through the generated
 // form, filter and sort the table.
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, launchBrowser, newPage, screenshot, signIn, startServer } from "./lib/harness.mjs";
+import { api, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
 
 let server;
 let browser;
@@ -75,7 +75,7 @@ test("sign in, bucket, collection with schema, records via the form, filter and 
     await page.fill("input[name=field-tags]", b.tags);
     if (b.read) await page.check("input[name=field-read]");
     await page.click("button:has-text('Create record')");
-    await page.waitForSelector("h1:has-text('Record ')");
+    await page.waitForURL(/\/records\/(?!_new)[^/]+$/);
     await page.click(".crumbs a:has-text('books')");
     await page.waitForSelector("table.records");
   }
@@ -91,6 +91,7 @@ test("sign in, bucket, collection with schema, records via the form, filter and 
   await page.fill("input[name=filter-value-0]", "1900");
   await page.click("button:has-text('Apply filters')");
   await page.waitForSelector("[data-testid=total]:has-text('2 records match')");
+  await page.waitForSelector("table.records[aria-busy=false]");
   assert.match(page.url(), /min_year=1900/);
   let titles = await page.$$eval("table.records tbody tr td:nth-child(2)", (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(titles.sort(), ["Dune", "Neuromancer"]);
@@ -98,6 +99,7 @@ test("sign in, bucket, collection with schema, records via the form, filter and 
   // Sort by year: ascending, then descending.
   await page.click("th button:has-text('year')");
   await page.waitForSelector("th[aria-sort=ascending]:has-text('year')");
+  await page.waitForSelector("table.records[aria-busy=false]");
   titles = await page.$$eval("table.records tbody tr td:nth-child(2)", (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(titles, ["Dune", "Neuromancer"]);
   await page.click("th button:has-text('year')");
@@ -110,6 +112,7 @@ test("sign in, bucket, collection with schema, records via the form, filter and 
   await page.fill("input[name=filter-value-0]", "em*");
   await page.click("button:has-text('Apply filters')");
   await page.waitForSelector("[data-testid=total]:has-text('1 record match')");
+  await page.waitForSelector("table.records[aria-busy=false]");
   titles = await page.$$eval("table.records tbody tr td:nth-child(2)", (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(titles, ["Emma"]);
   await screenshot(page, "records-filtered-sorted");

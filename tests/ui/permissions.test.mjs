@@ -1,7 +1,7 @@
 // Edit permissions in the UI and see the effect as other users; groups and effective access.
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, launchBrowser, newPage, screenshot, signIn, startServer } from "./lib/harness.mjs";
+import { api, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
 
 let server;
 let browser;

@@ -1,8 +1,8 @@
 // Import a CSV file and export the collection as CSV and JSON.
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { api, launchBrowser, newPage, screenshot, signIn, startServer } from "./lib/harness.mjs";
+import { api, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
 
 let server;
 let browser;

@@ -1,4 +1,6 @@
 // Loading data in views: `useAsync` runs a promise-returning function and tracks its state.
+// It reports `loading` from the very render in which its inputs change (not one effect later),
+// so a view never shows old data as current.
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
@@ -10,20 +12,28 @@ export interface Async<T> {
   set: (data: T) => void;
 }
 
+interface State<T> {
+  key: string;
+  loading: boolean;
+  error: unknown;
+  data: T | undefined;
+}
+
 export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): Async<T> {
-  const [state, setState] = useState<{ loading: boolean; error: unknown; data: T | undefined }>({ loading: true, error: null, data: undefined });
   const [tick, setTick] = useState(0);
-  const current = useRef(0);
+  const key = JSON.stringify([...deps, tick]);
+  const [state, setState] = useState<State<T>>({ key: "", loading: true, error: null, data: undefined });
+  const current = useRef("");
   useEffect(() => {
-    const id = ++current.current;
+    current.current = key;
     setState((s) => ({ ...s, loading: true, error: null }));
     fn().then(
-      (data) => id === current.current && setState({ loading: false, error: null, data }),
-      (error) => id === current.current && setState({ loading: false, error, data: undefined }),
+      (data) => current.current === key && setState({ key, loading: false, error: null, data }),
+      (error) => current.current === key && setState({ key, loading: false, error, data: undefined }),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
+  }, [key]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  const set = useCallback((data: T) => setState({ loading: false, error: null, data }), []);
-  return { ...state, reload, set };
+  const set = useCallback((data: T) => setState({ key: current.current, loading: false, error: null, data }), []);
+  return { loading: state.loading || state.key !== key, error: state.error, data: state.data, reload, set };
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -70,11 +71,34 @@ export async function launchBrowser() {
   });
 }
 
+const openPages = new Set();
+
+/** A test that, when it fails, saves a screenshot of every page still open (named after it). */
+export function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      let i = 0;
+      for (const page of openPages) {
+        const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+        await screenshot(page, `FAILED-${slug}-${i++}`).catch(() => {});
+        console.log(`  (page URL: ${page.url()})`);
+      }
+      throw err;
+    } finally {
+      for (const page of [...openPages]) await page.context().close().catch(() => {});
+    }
+  });
+}
+
 /** A fresh browser context (own session storage) and page at a viewport size. */
 export async function newPage(browser, { width = 1280, height = 800 } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
   const page = await context.newPage();
-  page.setDefaultTimeout(10000);
+  openPages.add(page);
+  page.on("close", () => openPages.delete(page));
+  page.setDefaultTimeout(15000);
   page.on("pageerror", (e) => console.error(`[page error] ${e.message}`));
   return page;
 }

@@ -126,7 +126,7 @@ function Records({ bid, cid, collection, query }: { bid: string; cid: string; co
       </div>
       <ErrorBox error={page.error} onRetry={page.reload} />
       <div class="table-wrap">
-        <table class="records">
+        <table class="records" aria-busy={page.loading ? "true" : "false"}>
           <thead>
             <tr>
               {allColumns.map((c) => (
