@@ -132,7 +132,8 @@ fn file_response(request: &ApiRequest, name: &str, data: Cow<'_, [u8]>, hash: &[
 
 fn not_found(message: &str) -> ApiResponse {
     let body = if message.starts_with("<!doctype") { message.to_owned() } else { format!("{message}\n") };
-    let content_type = if message.starts_with("<!doctype") { "text/html; charset=utf-8" } else { "text/plain; charset=utf-8" };
+    let content_type =
+        if message.starts_with("<!doctype") { "text/html; charset=utf-8" } else { "text/plain; charset=utf-8" };
     let mut response =
         ApiResponse::empty(404).with_header("content-type", content_type).with_header("cache-control", "no-cache");
     response.set_header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
