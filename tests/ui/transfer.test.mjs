@@ -65,3 +65,27 @@ test("CSV import with progress and per-row errors, then CSV and JSON export", as
   await screenshot(page, "export-and-pages");
   await page.context().close();
 });
+
+test("attachments: upload through the record page, download, remove", async () => {
+  await api(server, "PUT", "/buckets/shop/collections/items/records/withfile", { data: { name: "Manual" } });
+  const page = await newPage(browser);
+  await signIn(page, server, "admin");
+  await page.goto(`${server.admin}#/buckets/shop/collections/items/records/withfile/attachment`);
+  await page.waitForSelector("text=No attachment.");
+  await page.setInputFiles("input[name=attachment]", { name: "manual.txt", mimeType: "text/plain", buffer: Buffer.from("read me first\n") });
+  await page.click("button:has-text('Upload')");
+  await page.waitForSelector("dl.facts a:has-text('manual.txt')");
+  const record = await api(server, "GET", "/buckets/shop/collections/items/records/withfile");
+  assert.equal(record.body.data.attachment.filename, "manual.txt");
+  assert.equal(record.body.data.name, "Manual");
+  const link = await page.getAttribute("dl.facts a", "href");
+  const file = await fetch(link);
+  assert.equal(await file.text(), "read me first\n");
+  await screenshot(page, "attachment-uploaded");
+  await page.click("button:has-text('Remove attachment')");
+  await page.click(".modal button:has-text('Yes')");
+  await page.waitForSelector("text=No attachment.");
+  const after = await api(server, "GET", "/buckets/shop/collections/items/records/withfile");
+  assert.equal(after.body.data.attachment ?? null, null);
+  await page.context().close();
+});
