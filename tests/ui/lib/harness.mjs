@@ -22,7 +22,11 @@ export function kintounBin() {
 
 /** `kintoun account add NAME` (password on stdin) before the server starts. */
 function addAccount(bin, dataDir, name) {
-  const res = spawnSync(bin, ["account", "add", name, "--data-dir", dataDir], { input: `${PASSWORD}\n`, encoding: "utf8" });
+  const res = spawnSync(bin, ["account", "add", name, "--data-dir", dataDir], {
+    input: `${PASSWORD}\n`,
+    encoding: "utf8",
+    env: { ...process.env, KINTOUN_SECRETS_BACKEND: "file" },
+  });
   if (res.status !== 0) throw new Error(`kintoun account add ${name} failed: ${res.stderr}`);
 }
 
