@@ -43,6 +43,9 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         </label>
       </details>
       <ErrorBox error={error} />
+      <p class="muted small">
+        The owner account is <code>admin</code>: <code>kintoun owner</code> prints its password; <code>kintoun account add NAME</code> creates others.
+      </p>
       <button class="primary" type="submit" disabled={busy}>
         {busy ? "Signing in…" : "Sign in"}
       </button>
