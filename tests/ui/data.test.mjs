@@ -116,6 +116,25 @@ test("sign in, bucket, collection with schema, records via the form, filter and 
   titles = await page.$$eval("table.records tbody tr td:nth-child(2)", (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(titles, ["Emma"]);
   await screenshot(page, "records-filtered-sorted");
+
+  // Duplicate a record through its page, then delete the copy (confirmed).
+  await page.click("table.records tbody tr td:first-child a");
+  await page.waitForSelector("input[name=field-title]");
+  await page.click("a:has-text('Duplicate')");
+  await page.waitForSelector("h1:has-text('Duplicate of')");
+  assert.equal(await page.inputValue("input[name=field-title]"), "Emma");
+  await page.fill("input[name=field-title]", "Emma (copy)");
+  await page.click("button:has-text('Create record')");
+  await page.waitForURL(/\/records\/(?!_new)[^/?]+$/);
+  const copy = await api(server, "GET", "/buckets/library/collections/books/records?title=%22Emma%20(copy)%22");
+  assert.equal(copy.body.data.length, 1);
+  assert.equal(copy.body.data[0].year, 1815);
+  await page.click("button:has-text('Delete record')");
+  await page.waitForSelector(".modal:has-text('Delete record')");
+  await page.click(".modal button:has-text('Yes, delete record')");
+  await page.waitForSelector("table.records");
+  const left = await api(server, "GET", "/buckets/library/collections/books/records");
+  assert.equal(left.body.data.length, 3);
   await page.context().close();
 });
 
