@@ -2,6 +2,8 @@
 //! consent, PKCE, scoped `app:<id>` tokens bound to their origin, revocation, CORS limited to
 //! extensions and approved apps, and no anonymous writes.
 
+mod common;
+
 use base64::Engine;
 use kintoun::Server;
 use kintoun::secrets::SecretsBackend;
@@ -229,4 +231,13 @@ async fn connect_requests_are_validated_and_only_the_owner_decides() {
     let (status, _, _) =
         send(desktop.req(Method::GET, &format!("/connect/{id}")).header("Origin", "moz-extension://x")).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn without_an_owner_there_is_no_connect_flow() {
+    let server = common::start().await;
+    for (method, path) in [("POST", "/v1/connect"), ("GET", "/v1/__apps__"), ("DELETE", "/v1/__apps__/x")] {
+        let reply = server.call(method.parse().expect("method"), path, Some("alice:pw"), None).await;
+        assert_eq!((reply.status, reply.json["errno"].as_u64()), (404, Some(111)), "{method} {path}");
+    }
 }

@@ -255,7 +255,8 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     let permissions_off = (route == Route::Permissions && !crate::plugins::permissions::enabled(settings))
         || (route == Route::Flush && !settings.includes("flush"))
         || (matches!(route, Route::Snapshot { .. }) && !settings.includes("history"))
-        || (matches!(route, Route::Attachment(_)) && !attach::enabled(settings));
+        || (matches!(route, Route::Attachment(_)) && !attach::enabled(settings))
+        || (route.is_connect_flow() && crate::plugins::owner::owner_account(settings).is_none());
     if permissions_off || plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
         return Err(ApiError::UnknownRoute);
     }
