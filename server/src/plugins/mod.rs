@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod apps;
 pub mod attachments;
 pub mod default_bucket;
 pub mod history;
