@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build ui test test-clients test-python test-js test-compat test-ui check fmt reference clean deps account bench
+.PHONY: run serve build ui test test-clients test-python test-js test-compat test-ui test-extension check fmt reference clean deps account bench
 
 # The desktop app will take over `run`; for now it is the server alone.
 run: serve
@@ -41,6 +41,7 @@ test: deps check ui
 	cargo test -p kintoun
 	$(MAKE) --no-print-directory test-clients
 	$(MAKE) --no-print-directory test-ui
+	$(MAKE) --no-print-directory test-extension
 
 # The black-box suites with real clients, against the debug binary `cargo test` just built.
 test-clients: test-python test-js test-compat
@@ -56,6 +57,11 @@ test-ui: ui
 	bash tests/ui/run.sh
 
 # Replays 500+ request sequences on the reference Kinto and on Kintoun and compares them.
+# The example browser extension (tests/extension) in Debian's chromium: connect flow, CLI approval,
+# origin binding, revocation, and what a foreign web page cannot do.
+test-extension:
+	bash tests/extension/run.sh
+
 test-compat:
 	bash tests/compat/run.sh
 

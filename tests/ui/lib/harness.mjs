@@ -58,6 +58,7 @@ export async function startServer(accounts = ["admin", "alice", "bob"]) {
   });
   return {
     root,
+    dataDir,
     admin: `${root}/admin/`,
     async stop() {
       child.kill("SIGTERM");
