@@ -24,6 +24,7 @@ pub mod pyfmt;
 pub mod resource;
 pub mod secrets;
 pub mod settings;
+pub mod sharing;
 pub mod storage;
 
 use std::future::Future;

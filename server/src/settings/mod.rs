@@ -99,6 +99,17 @@ pub struct Settings {
     pub extra: BTreeMap<String, Value>,
     /// Raw `multiauth.*` keys, resolved into `auth_policies` by [`Settings::finish`].
     multiauth: BTreeMap<String, Value>,
+    // --- LAN sharing with household devices (`crate::sharing`) ---
+    /// `lan_sharing`: the LAN listener, discovery and pairing run only when on.
+    pub lan_sharing: bool,
+    /// `device_name`: how this device appears to the others (default: the host name).
+    pub device_name: Option<String>,
+    /// `lan_interfaces`: interface names for mDNS (empty: every non-loopback one).
+    pub lan_interfaces: Vec<String>,
+    /// `lan_address`: the address the LAN listener binds (default every IPv4 address).
+    pub lan_address: std::net::IpAddr,
+    /// `lan_port`: the LAN data port (0 picks one).
+    pub lan_port: u16,
 }
 
 impl Default for Settings {
@@ -159,6 +170,11 @@ impl Default for Settings {
             storage_readers: 4,
             extra: BTreeMap::new(),
             multiauth: BTreeMap::new(),
+            lan_sharing: false,
+            device_name: None,
+            lan_interfaces: Vec::new(),
+            lan_address: std::net::IpAddr::from([0, 0, 0, 0]),
+            lan_port: 8889,
         }
     }
 }
@@ -371,6 +387,16 @@ impl Settings {
                 }
             }
             "storage_readers" => self.storage_readers = as_usize(&value).map_err(err)?.clamp(1, 64),
+            "lan_sharing" => self.lan_sharing = as_bool(&value).map_err(err)?,
+            "device_name" => self.device_name = as_opt_string(&value).map_err(err)?.filter(|n| !n.trim().is_empty()),
+            "lan_interfaces" => self.lan_interfaces = as_list(&value).map_err(err)?,
+            "lan_address" => {
+                let text = as_string(&value).map_err(err)?;
+                self.lan_address = text.parse().map_err(|e| err(format!("{text:?} is not an IP address: {e}")))?;
+            }
+            "lan_port" => {
+                self.lan_port = u16::try_from(as_usize(&value).map_err(err)?).map_err(|e| err(e.to_string()))?
+            }
             _ if key.starts_with("multiauth.") => {
                 self.multiauth.insert(key.to_owned(), value);
             }
@@ -445,6 +471,11 @@ impl Settings {
 
 /// Keys that are looked up in the environment even when no file mentions them.
 const KNOWN_KEYS: &[&str] = &[
+    "lan_sharing",
+    "device_name",
+    "lan_interfaces",
+    "lan_address",
+    "lan_port",
     "bind",
     "data_dir",
     "project_name",
