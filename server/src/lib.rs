@@ -47,6 +47,8 @@ pub enum ServeError {
     NoDataDir,
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("LAN sharing: {0}")]
+    Sharing(#[from] sharing::SharingError),
 }
 
 /// The data directory: the configured one, or the platform's (`~/.local/share/kintoun`).
@@ -88,8 +90,13 @@ pub async fn serve(
         userid_secret: userid_secret.into(),
         verified_accounts: Arc::default(),
     };
-    let app = http::router(state);
+    let app = http::router(state.clone());
+    // Household devices: the owner's /v1/__devices__ endpoints; the LAN listener when `lan_sharing`.
+    let (app, devices) = sharing::attach::attach(app, &state, &dir).await?;
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    if let Some(devices) = devices {
+        devices.stop();
+    }
     let closing = backend.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     served.map_err(ServeError::Io)

@@ -33,6 +33,37 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// List this device, paired devices and devices nearby on the LAN (or revoke one).
+    Devices {
+        #[command(subcommand)]
+        action: Option<DevicesAction>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Without arguments: show a pairing code. With a device and a code: join that device.
+    Pair {
+        /// The device showing the code: its id, name, first id group, or pairing `ip:port`.
+        device: Option<String>,
+        /// The code it shows.
+        code: Option<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevicesAction {
+    /// Revoke a paired device everywhere (ACLs, groups, key, open connections, other devices).
+    Revoke { device: String },
+}
+
+/// How to find the running server (its settings) for the device commands.
+#[derive(clap::Args)]
+struct ServerArgs {
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +132,34 @@ async fn serve(options: LoadOptions) -> Result<(), String> {
     kintoun::serve(listener, settings, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
+/// The device commands talk to the running server's loopback listener as its owner
+/// (`KINTOUN_OWNER_ACCOUNT`, default `admin`; password in `KINTOUN_OWNER_PASSWORD`).
+async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), String> {
+    use base64::Engine;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let options = LoadOptions { config: server.config, bind: None, data_dir: server.data_dir };
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let account = std::env::var("KINTOUN_OWNER_ACCOUNT").unwrap_or_else(|_| "admin".into());
+    let password = std::env::var("KINTOUN_OWNER_PASSWORD")
+        .map_err(|_| "set KINTOUN_OWNER_PASSWORD to the owner account's password".to_owned())?;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{account}:{password}"));
+    let client = kintoun::sharing::cli::OwnerClient::new(settings.bind, format!("Basic {basic}"));
+    match run {
+        DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
+        DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
+        DeviceCommand::Invite => client.invite(|line| println!("{line}")).await?,
+        DeviceCommand::Join(device, code) => println!("{}", client.join(&device, &code).await?),
+    }
+    Ok(())
+}
+
+enum DeviceCommand {
+    List,
+    Revoke(String),
+    Invite,
+    Join(String, String),
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KINTOUN_LOG").unwrap_or_else(|_| "info".into()))
@@ -116,6 +175,18 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind, data_dir, config } => runtime.block_on(serve(LoadOptions { config, bind, data_dir })),
+        Command::Devices { action, server } => runtime.block_on(devices_command(
+            server,
+            match action {
+                None => DeviceCommand::List,
+                Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
+            },
+        )),
+        Command::Pair { device, code, server } => match (device, code) {
+            (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite)),
+            (Some(device), Some(code)) => runtime.block_on(devices_command(server, DeviceCommand::Join(device, code))),
+            _ => Err("give both the device and the code it shows, or neither to show a code".into()),
+        },
         Command::Account { action: AccountAction::Add { name, data_dir, config } } => {
             runtime.block_on(add_account(name, LoadOptions { config, bind: None, data_dir }))
         }

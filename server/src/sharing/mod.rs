@@ -8,6 +8,7 @@
 //! Paired devices live in the `devices` SQLite table, next to the ACLs they appear in.
 
 pub mod admin;
+pub mod attach;
 pub mod cli;
 pub mod discovery;
 pub mod identity;

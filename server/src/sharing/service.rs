@@ -431,8 +431,27 @@ impl Sharing {
     /// Joins another device showing `code`. `target` is a device id (any form, or its first
     /// group), a device name heard on the LAN, or the `ip:port` of its pairing port.
     pub async fn join(&self, target: &str, code: &str) -> Result<PairedView, SharingError> {
-        let addr = self.resolve_pairing_target(target)?;
-        let (paired, spki) = peer::join(&self.identity, &self.my_info(), addr, code).await?;
+        // The code may have just appeared, and an older announcement (a closed pairing port) may
+        // still be cached: give the new one a moment to arrive. A refused connection spends no attempt.
+        let deadline = Instant::now() + std::time::Duration::from_secs(3);
+        let (paired, spki, addr) = loop {
+            let addr = match self.resolve_pairing_target(target) {
+                Err(SharingError::NotInviting(_) | SharingError::UnknownDevice(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+                resolved => resolved?,
+            };
+            match peer::join(&self.identity, &self.my_info(), addr, code).await {
+                Err(PairingError::Io(_)) if Instant::now() < deadline && addr.to_string() != target => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                joined => {
+                    let (paired, spki) = joined?;
+                    break (paired, spki, addr);
+                }
+            }
+        };
         self.remember(&paired, spki, addr.ip()).await?;
         tracing::info!(device = %paired.peer, name = %paired.info.name, "paired (joined)");
         self.event(EventKind::Paired {
