@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kintoun::plugins::owner::{PASSWORD_SECRET, owner_account};
+use kintoun::secrets::SecretStore;
 use kintoun::settings::{LoadOptions, Settings};
 
 #[derive(Parser)]
@@ -20,6 +22,22 @@ enum Command {
     Account {
         #[command(subcommand)]
         action: AccountAction,
+    },
+    /// Connected apps: list pending requests and apps, approve or deny a request, revoke an app.
+    Apps {
+        #[command(subcommand)]
+        action: Option<AppsAction>,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the owner account and its password (kept in the OS keyring or the data dir).
+    Owner {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Serve the Kinto HTTP API until interrupted.
     Serve {
@@ -67,6 +85,16 @@ struct ServerArgs {
 }
 
 #[derive(Subcommand)]
+enum AppsAction {
+    /// Grant a pending connection request.
+    Approve { request: String },
+    /// Refuse a pending connection request.
+    Deny { request: String },
+    /// Revoke an app: its token stops working and its permissions go.
+    Revoke { app: String },
+}
+
+#[derive(Subcommand)]
 enum AccountAction {
     /// Create an account, or set its password; the password is read from standard input.
     /// `account:admin` administers accounts with the default settings.
@@ -94,8 +122,75 @@ async fn add_account(name: String, options: LoadOptions) -> Result<(), String> {
     drop(store);
     backend.close();
     result.map_err(|e| format!("cannot save account {name}: {e}"))?;
+    if owner_account(&settings) == Some(name.as_str()) {
+        // The owner's password is kept for the desktop app and `kintoun owner`.
+        secret_store(&settings)?.set(PASSWORD_SECRET, password).map_err(|e| e.to_string())?;
+    }
     println!("account:{name} saved");
     Ok(())
+}
+
+async fn apps(action: Option<AppsAction>, options: LoadOptions) -> Result<(), String> {
+    use reqwest::Method;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let client = kintoun::owner_client::OwnerClient::new(&settings)?;
+    let text = |value: &serde_json::Value, key: &str| value.get(key).and_then(|v| v.as_str()).unwrap_or("-").to_owned();
+    let scopes = |value: &serde_json::Value| {
+        let list = value.get("scopes").and_then(|s| s.as_array()).cloned().unwrap_or_default();
+        list.iter()
+            .map(|s| format!("{}/{}:{}", text(s, "bucket"), text(s, "collection"), text(s, "access")))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match action {
+        None => {
+            let listing = client.call(Method::GET, "/__apps__", None).await?;
+            for request in listing["pending"].as_array().into_iter().flatten() {
+                let (id, name, origin) = (text(request, "id"), text(request, "name"), text(request, "origin"));
+                println!("pending  {id}  {name}  {origin}  {}", scopes(request));
+            }
+            for app in listing["apps"].as_array().into_iter().flatten() {
+                let (id, name, origin) = (text(app, "id"), text(app, "name"), text(app, "origin"));
+                println!("app      {id}  {name}  {origin}  {}", scopes(app));
+            }
+        }
+        Some(AppsAction::Approve { request }) => {
+            let body = serde_json::json!({"approve": true});
+            let decided = client.call(Method::POST, &format!("/__apps__/requests/{request}"), Some(&body)).await?;
+            println!("approved {} ({})", text(&decided, "name"), scopes(&decided));
+        }
+        Some(AppsAction::Deny { request }) => {
+            let body = serde_json::json!({"approve": false});
+            let decided = client.call(Method::POST, &format!("/__apps__/requests/{request}"), Some(&body)).await?;
+            println!("denied {}", text(&decided, "name"));
+        }
+        Some(AppsAction::Revoke { app }) => {
+            let revoked = client.call(Method::DELETE, &format!("/__apps__/{app}"), None).await?;
+            println!("revoked {} ({})", text(&revoked["data"], "name"), text(&revoked["data"], "principal"));
+        }
+    }
+    Ok(())
+}
+
+fn secret_store(settings: &Settings) -> Result<SecretStore, String> {
+    let dir = kintoun::data_dir(settings).ok_or("no data directory: set KINTOUN_DATA_DIR")?;
+    Ok(SecretStore::new(&dir, settings.secrets_backend))
+}
+
+fn show_owner(options: LoadOptions) -> Result<(), String> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let account = owner_account(&settings).ok_or("these settings have no owner account (see owner_account)")?;
+    match secret_store(&settings)?.get(PASSWORD_SECRET).map_err(|e| e.to_string())? {
+        Some((password, source)) => {
+            println!("account: {account}\npassword: {password}\nkept in: {source:?}");
+            Ok(())
+        }
+        None => Err(format!(
+            "no stored password for account:{account}: start the server once, or set one with `kintoun account add {account}`"
+        )),
+    }
 }
 
 async fn shutdown_signal() {
@@ -128,22 +223,21 @@ async fn serve(options: LoadOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = kintoun::Server::open(settings).await.map_err(|e| e.to_string())?;
+    if let Some(owner) = server.owner().filter(|owner| owner.created) {
+        println!("Created the owner account {}: `kintoun owner` shows its password.", owner.user_id);
+    }
     println!("Kintoun listening on http://{addr}/v1/");
-    kintoun::serve(listener, settings, shutdown_signal()).await.map_err(|e| e.to_string())
+    server.run(listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
-/// The device commands talk to the running server's loopback listener as its owner
-/// (`KINTOUN_OWNER_ACCOUNT`, default `admin`; password in `KINTOUN_OWNER_PASSWORD`).
+/// The device commands talk to the running server as its owner (password from the secrets
+/// store, see `kintoun owner`).
 async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), String> {
-    use base64::Engine;
     let env: Vec<(String, String)> = std::env::vars().collect();
     let options = LoadOptions { config: server.config, bind: None, data_dir: server.data_dir };
     let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
-    let account = std::env::var("KINTOUN_OWNER_ACCOUNT").unwrap_or_else(|_| "admin".into());
-    let password = std::env::var("KINTOUN_OWNER_PASSWORD")
-        .map_err(|_| "set KINTOUN_OWNER_PASSWORD to the owner account's password".to_owned())?;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{account}:{password}"));
-    let client = kintoun::sharing::cli::OwnerClient::new(settings.bind, format!("Basic {basic}"));
+    let client = kintoun::sharing::cli::DeviceCommands::new(kintoun::owner_client::OwnerClient::new(&settings)?);
     match run {
         DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
         DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
@@ -187,6 +281,10 @@ fn main() -> ExitCode {
             (Some(device), Some(code)) => runtime.block_on(devices_command(server, DeviceCommand::Join(device, code))),
             _ => Err("give both the device and the code it shows, or neither to show a code".into()),
         },
+        Command::Apps { action, config, data_dir } => {
+            runtime.block_on(apps(action, LoadOptions { config, bind: None, data_dir }))
+        }
+        Command::Owner { data_dir, config } => show_owner(LoadOptions { config, bind: None, data_dir }),
         Command::Account { action: AccountAction::Add { name, data_dir, config } } => {
             runtime.block_on(add_account(name, LoadOptions { config, bind: None, data_dir }))
         }

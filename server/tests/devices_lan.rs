@@ -80,6 +80,8 @@ impl Drop for Node {
 fn in_ns(ns: &str, program: &str) -> Command {
     let mut command = Command::new("ip");
     command.args(["netns", "exec", ns, program]);
+    // Servers, CLI and helpers share each data dir's secrets through the 0600 files.
+    command.env("KINTOUN_SECRETS_BACKEND", "file");
     command
 }
 
@@ -131,7 +133,6 @@ impl Node {
     fn command(&self, args: &[&str]) -> Command {
         let mut command = in_ns(&self.ns, kintoun());
         command.args(args).args(["--data-dir", self.data().to_str().unwrap_or_default()]);
-        command.env("KINTOUN_OWNER_PASSWORD", PASSWORD);
         command
     }
 
@@ -329,7 +330,8 @@ fn lan_helper() {
     let peer = std::env::var("KT_PEER").unwrap_or_default();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async move {
-        let seed = kintoun::sharing::attach::device_key_seed(&data).expect("seed");
+        let secrets = kintoun::secrets::SecretStore::new(&data, kintoun::secrets::SecretsBackend::File);
+        let seed = kintoun::sharing::attach::device_key_seed(&secrets).expect("seed");
         let me = kintoun::sharing::DeviceIdentity::from_seed_hex(&seed).expect("identity");
         match mode.as_str() {
             "probe" | "hold" => lan_request(&me, &target, &peer, mode == "hold").await,

@@ -3,6 +3,7 @@
 
 pub mod basic;
 pub mod permission;
+pub mod session;
 
 use http::HeaderMap;
 
@@ -14,16 +15,63 @@ use crate::storage::{StorageResult, Store, Tx};
 pub const EVERYONE: &str = "system.Everyone";
 pub const AUTHENTICATED: &str = "system.Authenticated";
 
-/// The authenticated user id of a request: the first policy of `multiauth.policies` that
-/// recognises its credentials wins (AUTH-MULTI); none is anonymous.
+/// The user id a listener established itself before any HTTP was read (e.g. `device:<id>`
+/// from a pinned mutual-TLS handshake). A request carrying it as an axum extension
+/// authenticates as that user, whatever its `Authorization` header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportIdentity(pub String);
+
+/// What a request presents to prove who it is.
+pub struct Presented<'a> {
+    pub headers: &'a HeaderMap,
+    pub transport: Option<&'a str>,
+}
+
+impl Presented<'_> {
+    fn origin(&self) -> Option<&str> {
+        self.headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The authenticated user id of a request: a transport identity, else a bearer token (a live
+/// session token, or a connected app's token, which must come from its own origin), else the
+/// first policy of `multiauth.policies` that recognises its Basic credentials (AUTH-MULTI);
+/// none is anonymous. A refused app token is an error, not anonymity.
 pub async fn authenticate(
-    headers: &HeaderMap,
+    presented: Presented<'_>,
+    settings: &Settings,
+    userid_secret: &str,
+    store: &Store,
+    accounts: &VerifiedCache,
+    sessions: &session::SessionTokens,
+) -> Result<Option<String>, ApiError> {
+    if let Some(user_id) = presented.transport {
+        return Ok(Some(user_id.to_owned()));
+    }
+    let Some(header) = presented.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    if let Some(token) = session::parse_bearer(header) {
+        if let Some(user_id) = sessions.user_id(token) {
+            return Ok(Some(user_id));
+        }
+        return match crate::plugins::apps::check_token(store, token, presented.origin()).await {
+            crate::plugins::apps::TokenCheck::Valid(user_id) => Ok(Some(user_id)),
+            crate::plugins::apps::TokenCheck::Refused(why) => Err(ApiError::TokenRefused(why)),
+            crate::plugins::apps::TokenCheck::NotApp => Ok(None),
+        };
+    }
+    Ok(basic_user(header, settings, userid_secret, store, accounts).await)
+}
+
+/// The user id of Basic credentials under the configured policies.
+async fn basic_user(
+    header: &str,
     settings: &Settings,
     userid_secret: &str,
     store: &Store,
     accounts: &VerifiedCache,
 ) -> Option<String> {
-    let header = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let credentials = basic::parse_basic(header)?;
     for policy in &settings.auth_policies {
         match policy.kind {

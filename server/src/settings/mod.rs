@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub use crate::secrets::SecretsBackend;
 pub use crate::storage::sqlite::Durability;
 use values::{as_bool, as_i64, as_list, as_opt_string, as_opt_usize, as_string, as_usize};
 
@@ -73,6 +74,9 @@ pub struct Settings {
     pub experimental_collection_schema_validation: bool,
     pub experimental_permissions_endpoint: bool,
     pub cors_origins: Vec<String>,
+    /// Writes without an `Authorization` header are refused with a 401 (a cross-site form
+    /// can never write), whatever the permissions say. Kinto: false.
+    pub writes_require_authorization: bool,
     pub cors_max_age_seconds: i64,
     pub retry_after_seconds: u64,
     pub backoff: Option<u64>,
@@ -95,6 +99,14 @@ pub struct Settings {
     pub durability: Durability,
     /// Read-only SQLite connections kept open.
     pub storage_readers: usize,
+    /// The desktop owner's account id, created on first start with a random password kept in
+    /// the secrets store, when it is the account administrator (`account_create_principals`
+    /// holds `account:<id>`). Empty: no owner.
+    pub owner_account: String,
+    /// Where secrets are kept: the OS keyring when it answers, or a 0600 file.
+    pub secrets_backend: SecretsBackend,
+    /// Who may read `/__stats__` and the other owner endpoints.
+    pub admin_principals: Vec<String>,
     /// Settings without a field of their own (cache expiry per bucket, endpoint toggles, ...).
     pub extra: BTreeMap<String, Value>,
     /// Raw `multiauth.*` keys, resolved into `auth_policies` by [`Settings::finish`].
@@ -148,7 +160,10 @@ impl Default for Settings {
                 .collect(),
             experimental_collection_schema_validation: true,
             experimental_permissions_endpoint: true,
-            cors_origins: vec!["*".into()],
+            // Browser extensions and the desktop window; approved apps and the server's own
+            // origin are added at run time. Kinto's `*` would let any web page in.
+            cors_origins: DEFAULT_CORS_ORIGINS.iter().map(|s| s.to_string()).collect(),
+            writes_require_authorization: true,
             cors_max_age_seconds: 3600,
             retry_after_seconds: 3,
             backoff: None,
@@ -168,6 +183,9 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             durability: Durability::Full,
             storage_readers: 4,
+            owner_account: "admin".into(),
+            secrets_backend: SecretsBackend::Auto,
+            admin_principals: vec!["account:admin".into()],
             extra: BTreeMap::new(),
             multiauth: BTreeMap::new(),
             lan_sharing: false,
@@ -189,6 +207,15 @@ pub struct LoadOptions {
     /// `--data-dir`: wins over everything.
     pub data_dir: Option<PathBuf>,
 }
+
+/// Kintoun's default `cors_origins`.
+pub const DEFAULT_CORS_ORIGINS: &[&str] = &[
+    "moz-extension://*",
+    "chrome-extension://*",
+    "safari-web-extension://*",
+    "tauri://localhost",
+    "http://tauri.localhost",
+];
 
 /// Settings that exist only in Kinto's Python world; accepted and ignored with a warning.
 fn is_python_only(key: &str) -> bool {
@@ -281,6 +308,9 @@ impl Settings {
         if let Some(bind) = parsed.bind {
             self.bind = bind;
         }
+        // A Kinto configuration keeps Kinto's web defaults unless it says otherwise.
+        self.cors_origins = vec!["*".into()];
+        self.writes_require_authorization = false;
         let mut keys = Vec::new();
         for (key, value) in parsed.settings {
             self.apply(&key, ini::parse_value(&value))?;
@@ -356,6 +386,7 @@ impl Settings {
                 self.experimental_permissions_endpoint = as_bool(&value).map_err(err)?
             }
             "cors_origins" => self.cors_origins = as_list(&value).map_err(err)?,
+            "writes_require_authorization" => self.writes_require_authorization = as_bool(&value).map_err(err)?,
             "cors_max_age_seconds" => self.cors_max_age_seconds = as_i64(&value).map_err(err)?,
             "retry_after_seconds" => self.retry_after_seconds = as_usize(&value).map_err(err)? as u64,
             "backoff" => self.backoff = as_opt_usize(&value).map_err(err)?.map(|n| n as u64),
@@ -397,6 +428,9 @@ impl Settings {
             "lan_port" => {
                 self.lan_port = u16::try_from(as_usize(&value).map_err(err)?).map_err(|e| err(e.to_string()))?
             }
+            "owner_account" => self.owner_account = as_opt_string(&value).map_err(err)?.unwrap_or_default(),
+            "secrets_backend" => self.secrets_backend = as_string(&value).map_err(err)?.parse().map_err(err)?,
+            "admin_principals" => self.admin_principals = as_list(&value).map_err(err)?,
             _ if key.starts_with("multiauth.") => {
                 self.multiauth.insert(key.to_owned(), value);
             }
@@ -477,6 +511,10 @@ const KNOWN_KEYS: &[&str] = &[
     "lan_address",
     "lan_port",
     "bind",
+    "writes_require_authorization",
+    "owner_account",
+    "secrets_backend",
+    "admin_principals",
     "data_dir",
     "project_name",
     "project_version",

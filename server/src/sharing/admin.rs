@@ -3,13 +3,13 @@
 //!
 //! | method & path | who | what |
 //! |---|---|---|
-//! | `GET /v1/__devices__` | owner | this device, paired devices (with open connections), nearby devices |
-//! | `POST /v1/__devices__/pairing` | owner | show a new code: `{code, expires_in_seconds, attempts_left, pairing_port, qr_payload, ...}` |
-//! | `GET /v1/__devices__/pairing` | owner | the code's state (`live`, `used`, `burned`, `expired`, `none`) and the last pairing's check string |
-//! | `DELETE /v1/__devices__/pairing` | owner | withdraw the code |
-//! | `POST /v1/__devices__/join` `{device, code}` | owner | pair with a device showing `code` → `{device, display_id, name, sas}` |
-//! | `DELETE /v1/__devices__/{id}` | owner | revoke → `{device, was_paired, acls, groups, connections_closed, notified, not_notified}` |
-//! | `GET /v1/__devices__/events?since=N` | owner | `{events: [{serial, at, type, ...}]}` for notifications |
+//! | `GET /v1/__devices__` | admin principals | this device, paired devices (with open connections), nearby devices |
+//! | `POST /v1/__devices__/pairing` | admin principals | show a new code: `{code, expires_in_seconds, attempts_left, pairing_port, qr_payload, ...}` |
+//! | `GET /v1/__devices__/pairing` | admin principals | the code's state (`live`, `used`, `burned`, `expired`, `none`) and the last pairing's check string |
+//! | `DELETE /v1/__devices__/pairing` | admin principals | withdraw the code |
+//! | `POST /v1/__devices__/join` `{device, code}` | admin principals | pair with a device showing `code` → `{device, display_id, name, sas}` |
+//! | `DELETE /v1/__devices__/{id}` | admin principals | revoke → `{device, was_paired, acls, groups, connections_closed, notified, not_notified}` |
+//! | `GET /v1/__devices__/events?since=N` | admin principals | `{events: [{serial, at, type, ...}]}` for notifications |
 //! | `POST /v1/__devices__/notices` | paired device | a signed revocation notice |
 
 use std::sync::Arc;
@@ -18,23 +18,15 @@ use arc_swap::ArcSwapOption;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::identity::DeviceId;
 use super::revocation::RevocationNotice;
 use super::{Sharing, SharingError};
+use crate::auth::{Presented, TransportIdentity};
 use crate::error::ApiError;
-use crate::storage::Store;
-
-/// Who is calling, as the server's authentication sees it.
-pub trait Authority: Send + Sync {
-    /// The caller's user id (`account:admin`, `device:<id>`, ...), if authenticated.
-    fn caller(&self, parts: &http::request::Parts) -> BoxFuture<'static, Option<String>>;
-    /// Whether a user id is the owner (an admin principal).
-    fn is_owner(&self, user_id: &str) -> bool;
-}
+use crate::http::state::AppState;
 
 /// What the endpoints share.
 #[derive(Clone)]
@@ -43,9 +35,8 @@ pub struct AdminState {
     pub sharing: Arc<ArcSwapOption<Sharing>>,
     /// This device, even when sharing is off.
     pub this: DeviceId,
-    pub store: Store,
-    pub authority: Arc<dyn Authority>,
-    pub info_link: String,
+    /// The server's state: settings, storage and authentication.
+    pub app: AppState,
 }
 
 /// The routes, to merge into the app.
@@ -72,7 +63,7 @@ fn ok(value: &impl serde::Serialize) -> Response {
 
 fn error(state: &AdminState, err: ApiError) -> Response {
     let status = http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    reply(status, &err.body(&state.info_link))
+    reply(status, &err.body(&state.app.settings.error_info_link))
 }
 
 impl From<SharingError> for ApiError {
@@ -90,17 +81,37 @@ impl From<SharingError> for ApiError {
     }
 }
 
-/// The caller if it is the owner, else the refusal.
-async fn owner(state: &AdminState, parts: &http::request::Parts) -> Result<String, Response> {
-    match state.authority.caller(parts).await {
-        Some(user) if state.authority.is_owner(&user) => Ok(user),
-        Some(_) => Err(error(state, ApiError::Forbidden)),
-        None => Err(error(state, ApiError::Unauthorized { challenges: vec!["Basic realm=\"Realm\"".into()] })),
+/// The caller's user id as the server authenticates it: the LAN listener's
+/// [`TransportIdentity`] first, else the request's credentials (after the loopback Host check
+/// every other endpoint gets).
+async fn caller(state: &AdminState, parts: &http::request::Parts) -> Result<Option<String>, ApiError> {
+    let app = &state.app;
+    let transport = parts.extensions.get::<TransportIdentity>().map(|identity| identity.0.as_str());
+    if transport.is_none() {
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+        crate::http::guards::check_host(&app.settings, host)?;
     }
+    let presented = Presented { headers: &parts.headers, transport };
+    crate::auth::authenticate(
+        presented,
+        &app.settings,
+        &app.userid_secret,
+        &app.store,
+        &app.verified_accounts,
+        &app.sessions,
+    )
+    .await
 }
 
-fn running(state: &AdminState) -> Result<Arc<Sharing>, Response> {
-    state.sharing.load_full().ok_or_else(|| error(state, ApiError::from(SharingError::Off)))
+/// The caller if it is an admin principal (`admin_principals`), else the refusal.
+async fn owner(state: &AdminState, parts: &http::request::Parts) -> Result<(), Response> {
+    let user = caller(state, parts).await.map_err(|err| error(state, err))?;
+    crate::http::service::require_admin(&state.app, user).await.map_err(|err| error(state, err))
+}
+
+/// The running LAN side, or the "sharing is off" refusal.
+fn running(state: &AdminState) -> Result<Arc<Sharing>, ApiError> {
+    state.sharing.load_full().ok_or_else(|| ApiError::from(SharingError::Off))
 }
 
 async fn overview(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
@@ -108,7 +119,7 @@ async fn overview(State(state): State<AdminState>, request: axum::extract::Reque
     if let Err(refusal) = owner(&state, &parts).await {
         return refusal;
     }
-    let paired = match state.store.read(|tx| tx.devices()).await {
+    let paired = match state.app.store.read(|tx| tx.devices()).await {
         Ok(paired) => paired,
         Err(err) => return error(&state, ApiError::from(err)),
     };
@@ -160,7 +171,7 @@ async fn invite(State(state): State<AdminState>, request: axum::extract::Request
     }
     let sharing = match running(&state) {
         Ok(sharing) => sharing,
-        Err(refusal) => return refusal,
+        Err(err) => return error(&state, err),
     };
     match sharing.invite().await {
         Ok(view) => reply(http::StatusCode::CREATED, &view),
@@ -175,7 +186,7 @@ async fn pairing_status(State(state): State<AdminState>, request: axum::extract:
     }
     match running(&state) {
         Ok(sharing) => ok(&sharing.pairing_view()),
-        Err(refusal) => refusal,
+        Err(err) => error(&state, err),
     }
 }
 
@@ -189,7 +200,7 @@ async fn cancel(State(state): State<AdminState>, request: axum::extract::Request
             sharing.cancel_invitation();
             ok(&sharing.pairing_view())
         }
-        Err(refusal) => refusal,
+        Err(err) => error(&state, err),
     }
 }
 
@@ -217,7 +228,7 @@ async fn join(State(state): State<AdminState>, request: axum::extract::Request) 
     };
     let sharing = match running(&state) {
         Ok(sharing) => sharing,
-        Err(refusal) => return refusal,
+        Err(err) => return error(&state, err),
     };
     match sharing.join(&body.device, &body.code).await {
         Ok(view) => reply(http::StatusCode::CREATED, &view),
@@ -236,7 +247,7 @@ async fn revoke(State(state): State<AdminState>, Path(id): Path<String>, request
     };
     let sharing = match running(&state) {
         Ok(sharing) => sharing,
-        Err(refusal) => return refusal,
+        Err(err) => return error(&state, err),
     };
     match sharing.revoke(device).await {
         Ok(report) => ok(&report),
@@ -264,12 +275,13 @@ async fn events(
 
 async fn notice(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
-    let sender = match state.authority.caller(&parts).await {
-        Some(user) => match user.strip_prefix("device:").map(DeviceId::parse) {
+    let sender = match caller(&state, &parts).await {
+        Ok(Some(user)) => match user.strip_prefix("device:").map(DeviceId::parse) {
             Some(Ok(device)) => device,
             _ => return error(&state, ApiError::Forbidden),
         },
-        None => return error(&state, ApiError::Unauthorized { challenges: vec![] }),
+        Ok(None) => return error(&state, crate::auth::deny(&state.app.settings, None)),
+        Err(err) => return error(&state, err),
     };
     let notice: RevocationNotice = match json_body(&state, body).await {
         Ok(notice) => notice,
@@ -277,7 +289,7 @@ async fn notice(State(state): State<AdminState>, request: axum::extract::Request
     };
     let sharing = match running(&state) {
         Ok(sharing) => sharing,
-        Err(refusal) => return refusal,
+        Err(err) => return error(&state, err),
     };
     match sharing.receive_notice(sender, notice).await {
         Ok(applied) => ok(&json!({ "applied": applied.is_some(), "removal": applied })),

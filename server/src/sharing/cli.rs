@@ -1,60 +1,32 @@
 //! `kintoun devices`, `kintoun pair`, `kintoun pair <device> <code>` and
-//! `kintoun devices revoke <device>`: plain HTTP requests to the running server's loopback
-//! listener, authenticated as its owner, printing one line per device or result.
+//! `kintoun devices revoke <device>`: requests to the running server through
+//! [`OwnerClient`] (its owner's password from the secrets store), printing one line per device
+//! or result.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use reqwest::Method;
 use serde_json::Value;
 
-/// How to reach the running server as its owner.
-pub struct OwnerClient {
-    pub addr: SocketAddr,
-    /// `Authorization` header value.
-    pub authorization: String,
+use crate::owner_client::OwnerClient;
+
+/// The device commands, sent to the running server as its owner.
+pub struct DeviceCommands {
+    client: OwnerClient,
 }
 
-impl OwnerClient {
-    /// A client for a server listening on `bind` (an unspecified address means loopback).
-    pub fn new(bind: SocketAddr, authorization: String) -> OwnerClient {
-        let ip = if bind.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { bind.ip() };
-        OwnerClient { addr: SocketAddr::new(ip, bind.port()), authorization }
+impl DeviceCommands {
+    pub fn new(client: OwnerClient) -> DeviceCommands {
+        DeviceCommands { client }
     }
 
-    async fn call(&self, method: http::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let tcp = tokio::net::TcpStream::connect(self.addr)
-            .await
-            .map_err(|e| format!("is the server running at {}? {e}", self.addr))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, self.addr.to_string())
-            .header(http::header::AUTHORIZATION, &self.authorization)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(bytes::Bytes::from(bytes)))
-            .map_err(|e| e.to_string())?;
-        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
-        let status = response.status();
-        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(value)
-        } else {
-            Err(value["message"].as_str().map(str::to_owned).unwrap_or_else(|| format!("the server answered {status}")))
-        }
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.client.call(method, path, body.as_ref()).await
     }
 
     /// One line per device: this one, the paired ones, the nearby ones.
     pub async fn devices(&self) -> Result<Vec<String>, String> {
-        let overview = self.call(http::Method::GET, "/v1/__devices__", None).await?;
+        let overview = self.call(Method::GET, "/__devices__", None).await?;
         let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
         let mut lines = Vec::new();
         let this = &overview["this"];
@@ -95,7 +67,7 @@ impl OwnerClient {
 
     /// Shows a code and waits until it pairs a device, is burned or expires.
     pub async fn invite(&self, mut print: impl FnMut(String)) -> Result<(), String> {
-        let view = self.call(http::Method::POST, "/v1/__devices__/pairing", None).await?;
+        let view = self.call(Method::POST, "/__devices__/pairing", None).await?;
         print(format!(
             "Pairing code: {}  (valid {} s; on the other device run: kintoun pair <this device> {})",
             view["code"].as_str().unwrap_or("-"),
@@ -105,7 +77,7 @@ impl OwnerClient {
         let mut attempts = view["attempts_left"].as_u64().unwrap_or(0);
         loop {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let view = self.call(http::Method::GET, "/v1/__devices__/pairing", None).await?;
+            let view = self.call(Method::GET, "/__devices__/pairing", None).await?;
             let left = view["attempts_left"].as_u64().unwrap_or(0);
             if left < attempts && view["state"] == "live" {
                 print(format!("A wrong code was tried; {left} attempts left"));
@@ -133,7 +105,7 @@ impl OwnerClient {
     /// Joins a device showing a code.
     pub async fn join(&self, device: &str, code: &str) -> Result<String, String> {
         let body = serde_json::json!({ "device": device, "code": code });
-        let paired = self.call(http::Method::POST, "/v1/__devices__/join", Some(body)).await?;
+        let paired = self.call(Method::POST, "/__devices__/join", Some(body)).await?;
         Ok(format!(
             "Paired with {} ({}). Check string: {} (it must match the other device's)",
             paired["name"].as_str().unwrap_or("-"),
@@ -145,7 +117,7 @@ impl OwnerClient {
     /// Revokes a device.
     pub async fn revoke(&self, device: &str) -> Result<String, String> {
         let id = crate::sharing::DeviceId::parse(device).map_err(|e| e.to_string())?;
-        let report = self.call(http::Method::DELETE, &format!("/v1/__devices__/{}", id.compact()), None).await?;
+        let report = self.call(Method::DELETE, &format!("/__devices__/{}", id.compact()), None).await?;
         Ok(format!(
             "Revoked {}: removed from {} ACLs and {} groups, {} connections closed, notice sent to {} devices ({} unreachable)",
             id.display(),

@@ -1,6 +1,6 @@
 //! The LAN data listener: TLS 1.3 with pinned mutual authentication in front of the same axum
-//! app as the loopback listener. Every request carries the extension the caller supplies for the
-//! peer (the server adds `auth::TransportIdentity("device:<id>")`), so Kinto's permission checks
+//! app as the loopback listener. Every request carries the extension
+//! `auth::TransportIdentity("device:<id>")` of the pinned peer, so Kinto's permission checks
 //! decide what a device may do. Each connection is registered under its device id with its own
 //! cancellation token: revoking a device closes its open connections at once.
 
@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::identity::DeviceId;
 use super::tls::{PinSet, peer_of};
+use crate::auth::TransportIdentity;
 
 /// Open LAN connections by device.
 #[derive(Debug, Default)]
@@ -59,9 +60,6 @@ impl Connections {
     }
 }
 
-/// Adds the peer's identity to a request's extensions.
-pub type Tagger = Arc<dyn Fn(&DeviceId, &mut http::Extensions) + Send + Sync>;
-
 /// Accepts TLS connections on `listener` until `shutdown` is cancelled, serving `app` to
 /// pinned devices only.
 pub async fn serve(
@@ -70,7 +68,6 @@ pub async fn serve(
     pins: Arc<PinSet>,
     connections: Arc<Connections>,
     app: axum::Router,
-    tag: Tagger,
     shutdown: CancellationToken,
 ) {
     let acceptor = TlsAcceptor::from(tls);
@@ -91,7 +88,6 @@ pub async fn serve(
             pins: pins.clone(),
             connections: connections.clone(),
             app: app.clone(),
-            tag: tag.clone(),
             shutdown: shutdown.child_token(),
         };
         tokio::spawn(connection.run(tcp, remote));
@@ -103,7 +99,6 @@ struct Connection {
     pins: Arc<PinSet>,
     connections: Arc<Connections>,
     app: axum::Router,
-    tag: Tagger,
     shutdown: CancellationToken,
 }
 
@@ -127,9 +122,10 @@ impl Connection {
         }
         tracing::debug!(%remote, %device, "LAN connection");
         let app = self.app;
-        let tag = self.tag;
+        let principal = device.principal();
         let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
-            tag(&device, request.extensions_mut());
+            // Replaces anything a client could have smuggled: the TLS handshake said who this is.
+            request.extensions_mut().insert(TransportIdentity(principal.clone()));
             let app = app.clone();
             async move {
                 use tower_service::Service;

@@ -27,20 +27,7 @@ pub struct Removal {
 /// Removes `device` from every ACL and group and forgets its key, inside `tx`.
 pub fn remove_device(tx: &mut dyn Tx, device: &DeviceId) -> StorageResult<Removal> {
     let principal = device.principal();
-    let mut removal = Removal::default();
-    let mut objects: Vec<String> =
-        tx.aces_of(std::slice::from_ref(&principal))?.into_iter().map(|(object, _)| object).collect();
-    objects.sort();
-    objects.dedup();
-    for object in &objects {
-        let mut acl = tx.acl(object)?;
-        for principals in acl.values_mut() {
-            principals.remove(&principal);
-        }
-        acl.retain(|_, principals| !principals.is_empty());
-        tx.set_acl(object, &acl)?;
-    }
-    removal.acls = objects.len();
+    let mut removal = Removal { acls: tx.remove_principal_aces(&principal)?.len(), ..Removal::default() };
     for group_uri in tx.member_of(&[principal.as_str()])? {
         let Some((parent, id)) = group_uri.rsplit_once("/groups/") else { continue };
         let Some(group) = tx.get(parent, "group", id)? else { continue };

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::discovery::{Announcement, Discovery, Nearby};
 use super::identity::{DeviceId, DeviceIdentity};
-use super::listener::{self, Connections, Tagger};
+use super::listener::{self, Connections};
 use super::pairing::{self, Channel, Invitation, InvitationState, Paired, PairingError, PeerInfo};
 use super::revocation::{self, ApplyError, Removal, RevocationNotice};
 use super::tls::{self, ALPN_DATA, ALPN_PAIR, PinSet, Trust};
@@ -114,14 +114,13 @@ pub struct Sharing {
 }
 
 impl Sharing {
-    /// Loads the paired devices, opens the LAN listener (serving `app`, with `tag` adding the
-    /// peer's identity to each request) and starts discovery.
+    /// Loads the paired devices, opens the LAN listener (serving `app` to pinned devices, each
+    /// request as `device:<id>`) and starts discovery.
     pub async fn start(
         config: SharingConfig,
         identity: DeviceIdentity,
         store: Store,
         app: axum::Router,
-        tag: Tagger,
     ) -> Result<Arc<Sharing>, SharingError> {
         let identity = Arc::new(identity);
         let paired = store.read(|tx| tx.devices()).await?;
@@ -133,15 +132,7 @@ impl Sharing {
         let server_tls = tls::server_config(&identity, Trust::Pinned(pins.clone()), ALPN_DATA)?;
         let connections = Arc::new(Connections::default());
         let shutdown = CancellationToken::new();
-        tokio::spawn(listener::serve(
-            listener,
-            server_tls,
-            pins.clone(),
-            connections.clone(),
-            app,
-            tag,
-            shutdown.clone(),
-        ));
+        tokio::spawn(listener::serve(listener, server_tls, pins.clone(), connections.clone(), app, shutdown.clone()));
         let announcement = Announcement {
             id: identity.id(),
             name: config.device_name.clone(),
@@ -376,10 +367,7 @@ impl Sharing {
             .map(|inv| match inv.usable(Instant::now()) {
                 Ok(()) if cancel.is_cancelled() => "cancelled".to_owned(),
                 Ok(()) | Err(PairingError::Expired) => "expired".to_owned(),
-                Err(err) => {
-                    format!("{:?}", inv.state()).to_lowercase()
-                        + if matches!(err, PairingError::Used) { "" } else { "" }
-                }
+                Err(_) => format!("{:?}", inv.state()).to_lowercase(),
             })
             .unwrap_or_default();
         self.event(EventKind::PairingClosed { state });

@@ -162,6 +162,12 @@ pub trait Tx {
 
     /// Forgets a paired device; whether it was there.
     fn delete_device(&mut self, id: &str) -> StorageResult<bool>;
+
+    /// Removes `principal` from every ACL; returns the object URIs that named it.
+    fn remove_principal_aces(&mut self, principal: &str) -> StorageResult<Vec<String>>;
+
+    /// How many live objects each resource kind holds (`bucket`, `record`, ...).
+    fn object_counts(&mut self) -> StorageResult<Vec<(String, u64)>>;
 }
 
 /// A paired LAN device as stored (see `sharing::devices`).
