@@ -51,6 +51,37 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// List this device, paired devices and devices nearby on the LAN (or revoke one).
+    Devices {
+        #[command(subcommand)]
+        action: Option<DevicesAction>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Without arguments: show a pairing code. With a device and a code: join that device.
+    Pair {
+        /// The device showing the code: its id, name, first id group, or pairing `ip:port`.
+        device: Option<String>,
+        /// The code it shows.
+        code: Option<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevicesAction {
+    /// Revoke a paired device everywhere (ACLs, groups, key, open connections, other devices).
+    Revoke { device: String },
+}
+
+/// How to find the running server (its settings) for the device commands.
+#[derive(clap::Args)]
+struct ServerArgs {
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +231,29 @@ async fn serve(options: LoadOptions) -> Result<(), String> {
     server.run(listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
+/// The device commands talk to the running server as its owner (password from the secrets
+/// store, see `kintoun owner`).
+async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), String> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let options = LoadOptions { config: server.config, bind: None, data_dir: server.data_dir };
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let client = kintoun::sharing::cli::DeviceCommands::new(kintoun::owner_client::OwnerClient::new(&settings)?);
+    match run {
+        DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
+        DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
+        DeviceCommand::Invite => client.invite(|line| println!("{line}")).await?,
+        DeviceCommand::Join(device, code) => println!("{}", client.join(&device, &code).await?),
+    }
+    Ok(())
+}
+
+enum DeviceCommand {
+    List,
+    Revoke(String),
+    Invite,
+    Join(String, String),
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KINTOUN_LOG").unwrap_or_else(|_| "info".into()))
@@ -215,6 +269,18 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind, data_dir, config } => runtime.block_on(serve(LoadOptions { config, bind, data_dir })),
+        Command::Devices { action, server } => runtime.block_on(devices_command(
+            server,
+            match action {
+                None => DeviceCommand::List,
+                Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
+            },
+        )),
+        Command::Pair { device, code, server } => match (device, code) {
+            (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite)),
+            (Some(device), Some(code)) => runtime.block_on(devices_command(server, DeviceCommand::Join(device, code))),
+            _ => Err("give both the device and the code it shows, or neither to show a code".into()),
+        },
         Command::Apps { action, config, data_dir } => {
             runtime.block_on(apps(action, LoadOptions { config, bind: None, data_dir }))
         }
