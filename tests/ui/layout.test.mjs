@@ -70,7 +70,7 @@ test("the Status page shows for admins (GET /__stats__ answers 200) and not for 
   assert.equal(await alice.locator("header.top a:has-text('Status')").count(), 0);
   assert.equal((await api(server, "GET", "/__apps__", undefined, "alice")).status, 403);
   assert.equal(await alice.locator("header.top a:has-text('Connected apps')").count(), 0);
-  assert.equal(await page.locator("header.top a:has-text('Connected apps')").count(), 1);
+  await page.locator("header.top a:has-text('Connected apps')").waitFor();
   await page.context().close();
   await alice.context().close();
 });
