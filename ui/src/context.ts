@@ -1,13 +1,17 @@
-// What every view needs: the session (who is signed in, the server's hello) and its client.
+// What every view needs: the session (who is signed in, the server's hello) and its client;
+// and a way for the Connected apps page to refresh the navigation's badge.
 
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Client } from "./api/client";
 import type { Session } from "./api/session";
+import type { AppsListing } from "./lib/apps";
 
 export interface AppCtx {
   session: Session;
   client: Client;
+  /** Tells the navigation what `/__apps__` just answered (its pending-requests badge). */
+  onApps?: (listing: AppsListing) => void;
 }
 
 export const Ctx = createContext<AppCtx | null>(null);
