@@ -64,6 +64,9 @@ enum Command {
         device: Option<String>,
         /// The code it shows.
         code: Option<String>,
+        /// Confirm the check string without asking (scripts, tests).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -241,8 +244,10 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
     match run {
         DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
         DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
-        DeviceCommand::Invite => client.invite(|line| println!("{line}")).await?,
-        DeviceCommand::Join(device, code) => println!("{}", client.join(&device, &code).await?),
+        DeviceCommand::Invite { yes } => client.invite(|line| println!("{line}"), |q| ask(&q, yes)).await?,
+        DeviceCommand::Join { device, code, yes } => {
+            client.join(&device, &code, |line| println!("{line}"), |q| ask(&q, yes)).await?
+        }
     }
     Ok(())
 }
@@ -250,8 +255,24 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
 enum DeviceCommand {
     List,
     Revoke(String),
-    Invite,
-    Join(String, String),
+    Invite { yes: bool },
+    Join { device: String, code: String, yes: bool },
+}
+
+/// Asks a yes/no question on the terminal (`--yes` answers it); anything but y/yes is no.
+fn ask(question: &str, yes: bool) -> bool {
+    use std::io::Write;
+    print!("{question}");
+    if yes {
+        println!("y (--yes)");
+        return true;
+    }
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
 fn main() -> ExitCode {
@@ -276,9 +297,11 @@ fn main() -> ExitCode {
                 Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
             },
         )),
-        Command::Pair { device, code, server } => match (device, code) {
-            (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite)),
-            (Some(device), Some(code)) => runtime.block_on(devices_command(server, DeviceCommand::Join(device, code))),
+        Command::Pair { device, code, yes, server } => match (device, code) {
+            (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite { yes })),
+            (Some(device), Some(code)) => {
+                runtime.block_on(devices_command(server, DeviceCommand::Join { device, code, yes }))
+            }
             _ => Err("give both the device and the code it shows, or neither to show a code".into()),
         },
         Command::Apps { action, config, data_dir } => {

@@ -1,8 +1,9 @@
-//! Household devices on a small LAN of network namespaces: three Kintoun instances (A, B, C),
-//! each in its own namespace on a bridge that lives in a fourth one (nothing, mDNS included,
-//! runs in the root namespace). Driven through the `kintoun` CLI inside the namespaces; TLS
-//! probes run as a helper mode of this test binary inside a namespace. Skipped with a printed
-//! reason where namespaces cannot be created (not root, no `ip`).
+//! Household devices on a small LAN of network namespaces: three Kintoun instances (A, B, C)
+//! and a machine in the middle (M), each in its own namespace on a bridge that lives in a fifth
+//! one (nothing, mDNS included, runs in the root namespace). Driven through the `kintoun` CLI
+//! inside the namespaces, answering its confirmation prompts; TLS probes and M's relay run as
+//! helper modes of this test binary inside a namespace. Skipped with a printed reason where
+//! namespaces cannot be created (not root, no `ip`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ impl Lan {
         ip(&["netns", "add", &bridge])?;
         ip(&["-n", &bridge, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"])?;
         ip(&["-n", &bridge, "link", "set", "br0", "up"])?;
-        for (index, node) in ["a", "b", "c"].iter().enumerate() {
+        for (index, node) in ["a", "b", "c", "m"].iter().enumerate() {
             let ns = lan.ns(node);
             ip(&["netns", "add", &ns])?;
             let peer = format!("v{node}");
@@ -52,7 +53,7 @@ impl Lan {
 
 impl Drop for Lan {
     fn drop(&mut self) {
-        for node in ["a", "b", "c", "br"] {
+        for node in ["a", "b", "c", "m", "br"] {
             let _ = ip(&["netns", "del", &self.ns(node)]);
         }
     }
@@ -144,19 +145,68 @@ impl Node {
         String::from_utf8_lossy(&self.cli(&["devices"]).stdout).to_string()
     }
 
-    /// Starts `kintoun pair` (showing a code); returns the process and the code.
-    fn invite(&self) -> (Child, BufReader<std::process::ChildStdout>, String) {
-        let mut child = self.command(&["pair"]).stdout(Stdio::piped()).spawn().expect("kintoun pair");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        out.read_line(&mut line).expect("code line");
+    /// Starts an interactive `kintoun` command (stdin and stdout piped).
+    fn interactive(&self, args: &[&str]) -> Prompted {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("kintoun command");
+        let out = BufReader::new(child.stdout.take().expect("stdout"));
+        Prompted { child, out, seen: String::new() }
+    }
+
+    /// Starts `kintoun pair` (showing a code, `--yes` or asking); returns it, the code and the
+    /// pairing port.
+    fn invite(&self, yes: bool) -> (Prompted, String, u16) {
+        let mut inviter = self.interactive(if yes { &["pair", "--yes"] } else { &["pair"] });
+        let line = inviter.line();
         let code = line.split_whitespace().nth(2).unwrap_or_default().to_owned();
         assert_eq!(code.len(), 9, "{line}");
-        (child, out, code)
+        let port = line.split("pairing port ").nth(1).and_then(|rest| rest.split(';').next());
+        let port = port.and_then(|port| port.trim().parse().ok()).unwrap_or_else(|| panic!("no port in {line}"));
+        (inviter, code, port)
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.data().join("server.log")).unwrap_or_default()
+    }
+}
+
+/// A running CLI command that may ask questions.
+struct Prompted {
+    child: Child,
+    out: BufReader<std::process::ChildStdout>,
+    seen: String,
+}
+
+impl Prompted {
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.out.read_line(&mut line).expect("a line");
+        self.seen.push_str(&line);
+        line
+    }
+
+    /// Reads up to the `[y/N]` question; returns what was printed since the last read.
+    fn until_prompt(&mut self) -> String {
+        let mut text = Vec::new();
+        self.out.read_until(b']', &mut text).expect("a prompt");
+        let text = String::from_utf8_lossy(&text).to_string();
+        self.seen.push_str(&text);
+        assert!(text.ends_with("[y/N]"), "no confirmation prompt: {}", self.seen);
+        text
+    }
+
+    fn answer(&mut self, answer: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{answer}").expect("answer");
+    }
+
+    /// Waits for the end; returns success and everything it printed.
+    fn finish(mut self) -> (bool, String) {
+        let mut rest = String::new();
+        while self.out.read_line(&mut rest).unwrap_or(0) > 0 {}
+        self.seen.push_str(&rest);
+        let ok = self.child.wait().expect("command exits").success();
+        (ok, std::mem::take(&mut self.seen))
     }
 }
 
@@ -250,45 +300,107 @@ fn three_devices_discover_pair_and_revoke() {
     let probe = helper_lines(helper(&lan.ns("c"), "probe", c.data(), "10.231.0.1:8889", &a.id));
     assert!(probe.iter().any(|l| l.starts_with("KT refused")), "{probe:?}");
 
-    // Pair A–B with the right code.
-    let (mut inviter, mut out, code) = a.invite();
+    // A shows a code. M, a machine in the middle with its own key, knows the code and relays
+    // B's pairing connection to A's pairing port: key confirmation fails (the TLS channel and
+    // keys differ on the two legs), nothing is pinned or pending anywhere, and the relayed
+    // attempt costs one of the code's five attempts.
+    let (mut inviter, code, pairing_port) = a.invite(false);
+    let relay = helper(&lan.ns("m"), "relay", Path::new(""), &format!("10.231.0.1:{pairing_port}"), "10.231.0.4:7000");
+    let mut relay_out = detach_stdout(relay);
+    let line = next_kt(&mut relay_out);
+    assert!(line.starts_with("KT listening"), "{line}");
+    let relayed_at = Instant::now();
+    let relayed = b.cli(&["pair", "10.231.0.4:7000", &code, "--yes"]);
+    let relayed_time = relayed_at.elapsed();
+    assert!(!relayed.status.success(), "pairing through a machine in the middle succeeded: {}", stdout(&relayed));
+    assert!(stdout(&relayed).contains("machine in the middle"), "{}", stdout(&relayed));
+    let line = next_kt(&mut relay_out);
+    assert!(line.starts_with("KT relayed"), "{line}");
+    loop {
+        let line = inviter.line();
+        assert!(!line.is_empty(), "the inviter stopped: {}", inviter.seen);
+        if line.contains("A wrong code was tried; 4 attempts left") {
+            break;
+        }
+    }
+    assert!(a.log().contains("wrong pairing code (or a machine in the middle)"), "{}", a.log());
+    for node in [&a, &b] {
+        let list = node.devices();
+        assert!(!list.lines().any(|l| l.starts_with("paired") || l.starts_with("pending")), "{list}");
+    }
+    println!("MEASURED machine-in-the-middle attempt (B's join through M until refused): {relayed_time:?}");
+
+    // Pair A–B with the same code (4 attempts left). Until both users confirm the check string,
+    // neither side lets the other through its data port.
     let pairing = Instant::now();
-    let joined = b.cli(&["pair", "alpha", &code]);
-    let pair_time = pairing.elapsed();
-    assert!(joined.status.success(), "{}\n{}", stdout(&joined), a.log());
-    let mut a_says = String::new();
-    while out.read_line(&mut a_says).unwrap_or(0) > 0 {}
-    assert!(inviter.wait().expect("pair exits").success(), "{a_says}");
-    assert_eq!(sas_of(&stdout(&joined)), sas_of(&a_says), "check strings differ:\n{}\n{a_says}", stdout(&joined));
+    let mut joiner = b.interactive(&["pair", "alpha", &code]);
+    let b_asks = joiner.until_prompt();
+    let pake_time = pairing.elapsed();
+    let a_asks = inviter.until_prompt();
+    assert_eq!(sas_of(&b_asks), sas_of(&a_asks), "check strings differ:\n{b_asks}\n{a_asks}");
+    assert_eq!(sas_of(&a_asks).len(), 7, "{a_asks}");
+    assert!(a.devices().lines().any(|l| l.starts_with("pending") && l.contains(&b.id)), "{}", a.devices());
+    assert!(b.devices().lines().any(|l| l.starts_with("pending") && l.contains(&a.id)), "{}", b.devices());
+    let probe = helper_lines(helper(&lan.ns("b"), "probe", b.data(), "10.231.0.1:8889", &a.id));
+    assert!(probe.iter().any(|l| l.starts_with("KT refused")), "B used A's data port before confirming: {probe:?}");
+    let probe = helper_lines(helper(&lan.ns("a"), "probe", a.data(), "10.231.0.2:8889", &b.id));
+    assert!(probe.iter().any(|l| l.starts_with("KT refused")), "A used B's data port before confirming: {probe:?}");
+    let confirming = Instant::now();
+    joiner.answer("y");
+    inviter.answer("y");
+    let (joined, b_says) = joiner.finish();
+    let (invited, a_says) = inviter.finish();
+    let confirm_time = confirming.elapsed();
+    assert!(joined && invited, "{b_says}\n{a_says}\n{}", a.log());
+    assert!(a_says.contains("Paired with bravo"), "{a_says}");
     assert!(a.devices().lines().any(|l| l.starts_with("paired") && l.contains(&b.id)));
     assert!(b.devices().lines().any(|l| l.starts_with("paired") && l.contains(&a.id)));
-    println!("MEASURED pairing A–B (join command, TLS + SPAKE2 + confirmation + storage): {pair_time:?}");
+    assert!(!a.devices().lines().any(|l| l.starts_with("pending")), "{}", a.devices());
+    let probe = helper_lines(helper(&lan.ns("b"), "probe", b.data(), "10.231.0.1:8889", &a.id));
+    assert!(probe.iter().any(|l| l.starts_with("KT connected 200")), "{probe:?}");
+    println!("MEASURED pairing A–B (join command to check string: TLS + SPAKE2 + key confirmation): {pake_time:?}");
+    println!("MEASURED confirmation on both sides (answers to both pinned): {confirm_time:?}");
 
     // A wrong code five times burns it; the right code is then refused.
-    let (mut inviter, mut out, code) = a.invite();
+    let (inviter, code, _) = a.invite(false);
     let wrong = if code.starts_with('9') { "1111-1111" } else { "9999-9999" };
     for attempt in 1..=5 {
-        let tried = c.cli(&["pair", "alpha", wrong]);
+        let tried = c.cli(&["pair", "alpha", wrong, "--yes"]);
         assert!(!tried.status.success(), "wrong code {attempt} paired");
     }
-    let right = c.cli(&["pair", "alpha", &code]);
+    let right = c.cli(&["pair", "alpha", &code, "--yes"]);
     assert!(!right.status.success(), "a burned code paired: {}", stdout(&right));
-    let mut a_says = String::new();
-    while out.read_line(&mut a_says).unwrap_or(0) > 0 {}
-    let status = inviter.wait().expect("pair exits");
-    assert!(!status.success());
+    let (ok, a_says) = inviter.finish();
+    assert!(!ok);
     assert!(a_says.contains("attempts left"), "{a_says}");
 
-    // Pair A–C and C–B, so C learns of B's revocation.
+    // C pairs with A and confirms, but A's user rejects: A forgets C, which never gets in.
+    let (mut inviter, code, _) = a.invite(false);
+    let joined = c.cli(&["pair", "alpha", &code, "--yes"]);
+    assert!(joined.status.success(), "{}", stdout(&joined));
+    inviter.until_prompt();
+    inviter.answer("n");
+    let (ok, a_says) = inviter.finish();
+    assert!(!ok, "{a_says}");
+    assert!(a.log().contains("pairing rejected"), "{}", a.log());
+    let list = a.devices();
+    assert!(
+        !list.lines().any(|l| (l.starts_with("paired") || l.starts_with("pending")) && l.contains(&c.id)),
+        "{list}"
+    );
+    let probe = helper_lines(helper(&lan.ns("c"), "probe", c.data(), "10.231.0.1:8889", &a.id));
+    assert!(probe.iter().any(|l| l.starts_with("KT refused")), "a rejected device got in: {probe:?}");
+
+    // Pair A–C and C–B (both sides with --yes), so C learns of B's revocation.
     for (inviter_node, joiner, name) in [(&a, &c, "alpha"), (&c, &b, "charlie")] {
-        let (mut inviter, mut out, code) = inviter_node.invite();
-        let joined = joiner.cli(&["pair", name, &code]);
+        let (inviter, code, _) = inviter_node.invite(true);
+        let joined = joiner.cli(&["pair", name, &code, "--yes"]);
         assert!(joined.status.success(), "{}", stdout(&joined));
-        let mut rest = String::new();
-        while out.read_line(&mut rest).unwrap_or(0) > 0 {}
-        let _ = inviter.wait();
+        let (ok, said) = inviter.finish();
+        assert!(ok, "{said}");
     }
     assert!(c.devices().lines().any(|l| l.starts_with("paired") && l.contains(&b.id)));
+    assert!(a.devices().lines().any(|l| l.starts_with("paired") && l.contains(&c.id)));
 
     // B holds a connection to A; revoking B closes it at once, then B is refused and C forgets B.
     let hold = helper(&lan.ns("b"), "hold", b.data(), "10.231.0.1:8889", &a.id);
@@ -330,6 +442,9 @@ fn lan_helper() {
     let peer = std::env::var("KT_PEER").unwrap_or_default();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async move {
+        if mode == "relay" {
+            return relay(&peer, &target).await;
+        }
         let secrets = kintoun::secrets::SecretStore::new(&data, kintoun::secrets::SecretsBackend::File);
         let seed = kintoun::sharing::attach::device_key_seed(&secrets).expect("seed");
         let me = kintoun::sharing::DeviceIdentity::from_seed_hex(&seed).expect("identity");
@@ -338,6 +453,31 @@ fn lan_helper() {
             _ => println!("KT unknown mode {mode}"),
         }
     });
+}
+
+/// The machine in the middle: with its own device key, accepts one pairing connection on
+/// `listen` and relays every byte of it, over its own TLS connection, to the pairing port `target`.
+async fn relay(listen: &str, target: &str) {
+    use kintoun::sharing::DeviceIdentity;
+    use kintoun::sharing::tls::{ALPN_PAIR, Trust, client_config, server_config, server_name};
+    let me = DeviceIdentity::from_seed_hex(&DeviceIdentity::generate_seed_hex()).expect("M's key");
+    let listener = tokio::net::TcpListener::bind(listen).await.expect("M listens");
+    println!("KT listening {listen} as {}", me.id().display());
+    let (joiner_tcp, _) = listener.accept().await.expect("B connects");
+    let accept = tokio_rustls::TlsAcceptor::from(server_config(&me, Trust::ProvenKey, ALPN_PAIR).expect("config"));
+    let mut joiner = match accept.accept(joiner_tcp).await {
+        Ok(tls) => tls,
+        Err(err) => return println!("KT relay-failed B's handshake: {err}"),
+    };
+    let inviter_tcp = tokio::net::TcpStream::connect(target).await.expect("M reaches A");
+    let connect = tokio_rustls::TlsConnector::from(client_config(&me, Trust::ProvenKey, ALPN_PAIR).expect("config"));
+    let mut inviter = match connect.connect(server_name(), inviter_tcp).await {
+        Ok(tls) => tls,
+        Err(err) => return println!("KT relay-failed A's handshake: {err}"),
+    };
+    let started = Instant::now();
+    let copied = tokio::io::copy_bidirectional(&mut joiner, &mut inviter).await;
+    println!("KT relayed {copied:?} in {:?}", started.elapsed());
 }
 
 async fn lan_request(me: &kintoun::sharing::DeviceIdentity, target: &str, peer: &str, hold: bool) {

@@ -7,8 +7,10 @@
 //! | `POST /v1/__devices__/pairing` | admin principals | show a new code: `{code, expires_in_seconds, attempts_left, pairing_port, qr_payload, ...}` |
 //! | `GET /v1/__devices__/pairing` | admin principals | the code's state (`live`, `used`, `burned`, `expired`, `none`) and the last pairing's check string |
 //! | `DELETE /v1/__devices__/pairing` | admin principals | withdraw the code |
-//! | `POST /v1/__devices__/join` `{device, code}` | admin principals | pair with a device showing `code` → `{device, display_id, name, sas}` |
-//! | `DELETE /v1/__devices__/{id}` | admin principals | revoke → `{device, was_paired, acls, groups, connections_closed, notified, not_notified}` |
+//! | `GET /v1/__devices__/pairing/qr.svg` | admin principals | the live code's QR payload as an SVG image |
+//! | `POST /v1/__devices__/join` `{device, code}` | admin principals | pair with a device showing `code` → `{device, display_id, name, sas}` (then pending) |
+//! | `POST /v1/__devices__/{id}/confirm` | admin principals | the check strings match: pin the pending peer → `{device, display_id, name, state: "paired"}` |
+//! | `DELETE /v1/__devices__/{id}` | admin principals | a pending peer: reject it → `{..., state: "rejected"}`; a paired one: revoke → `{device, was_paired, acls, groups, connections_closed, notified, not_notified}` |
 //! | `GET /v1/__devices__/events?since=N` | admin principals | `{events: [{serial, at, type, ...}]}` for notifications |
 //! | `POST /v1/__devices__/notices` | paired device | a signed revocation notice |
 
@@ -44,7 +46,9 @@ pub fn routes(state: AdminState) -> axum::Router {
     axum::Router::new()
         .route("/v1/__devices__", get(overview))
         .route("/v1/__devices__/pairing", post(invite).get(pairing_status).delete(cancel))
+        .route("/v1/__devices__/pairing/qr.svg", get(pairing_qr))
         .route("/v1/__devices__/join", post(join))
+        .route("/v1/__devices__/{id}/confirm", post(confirm))
         .route("/v1/__devices__/events", get(events))
         .route("/v1/__devices__/notices", post(notice))
         .route("/v1/__devices__/{id}", delete(revoke))
@@ -69,7 +73,9 @@ fn error(state: &AdminState, err: ApiError) -> Response {
 impl From<SharingError> for ApiError {
     fn from(err: SharingError) -> Self {
         match err {
-            SharingError::UnknownDevice(id) => ApiError::ObjectNotFound { id, resource_name: "device" },
+            SharingError::UnknownDevice(id) | SharingError::NotPending(id) => {
+                ApiError::ObjectNotFound { id, resource_name: "device" }
+            }
             SharingError::Storage(err) => ApiError::from(err),
             SharingError::Listen(_) | SharingError::Tls(_) | SharingError::Internal(_) => {
                 ApiError::Backend(err.to_string())
@@ -160,6 +166,7 @@ async fn overview(State(state): State<AdminState>, request: axum::extract::Reque
             "address": sharing.as_ref().map(|s| s.data_addr().to_string()),
         },
         "paired": paired,
+        "pending": sharing.as_ref().map(|s| s.pending()).unwrap_or_default(),
         "nearby": nearby,
     }))
 }
@@ -187,6 +194,27 @@ async fn pairing_status(State(state): State<AdminState>, request: axum::extract:
     match running(&state) {
         Ok(sharing) => ok(&sharing.pairing_view()),
         Err(err) => error(&state, err),
+    }
+}
+
+async fn pairing_qr(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Err(refusal) = owner(&state, &parts).await {
+        return refusal;
+    }
+    let sharing = match running(&state) {
+        Ok(sharing) => sharing,
+        Err(err) => return error(&state, err),
+    };
+    let Some(payload) = sharing.pairing_view().qr_payload else {
+        return error(&state, ApiError::from(SharingError::NoLiveCode));
+    };
+    match qrcode::QrCode::new(payload.as_bytes()) {
+        Ok(code) => {
+            let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build();
+            (http::StatusCode::OK, [(http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+        }
+        Err(err) => error(&state, ApiError::Backend(format!("QR code: {err}"))),
     }
 }
 
@@ -236,19 +264,39 @@ async fn join(State(state): State<AdminState>, request: axum::extract::Request) 
     }
 }
 
-async fn revoke(State(state): State<AdminState>, Path(id): Path<String>, request: axum::extract::Request) -> Response {
+/// The owner check, the device id from the path and the running LAN side.
+async fn device_request(
+    state: &AdminState,
+    id: &str,
+    request: axum::extract::Request,
+) -> Result<(DeviceId, Arc<Sharing>), Response> {
     let (parts, _) = request.into_parts();
-    if let Err(refusal) = owner(&state, &parts).await {
-        return refusal;
+    owner(state, &parts).await?;
+    let device = DeviceId::parse(id)
+        .map_err(|err| error(state, ApiError::invalid(crate::error::Location::Path, Some("id"), err.to_string())))?;
+    let sharing = running(state).map_err(|err| error(state, err))?;
+    Ok((device, sharing))
+}
+
+async fn confirm(State(state): State<AdminState>, Path(id): Path<String>, request: axum::extract::Request) -> Response {
+    let (device, sharing) = match device_request(&state, &id, request).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
+    match sharing.confirm(device).await {
+        Ok(view) => ok(&view),
+        Err(err) => error(&state, err.into()),
     }
-    let device = match DeviceId::parse(&id) {
-        Ok(device) => device,
-        Err(err) => return error(&state, ApiError::invalid(crate::error::Location::Path, Some("id"), err.to_string())),
+}
+
+async fn revoke(State(state): State<AdminState>, Path(id): Path<String>, request: axum::extract::Request) -> Response {
+    let (device, sharing) = match device_request(&state, &id, request).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
-    let sharing = match running(&state) {
-        Ok(sharing) => sharing,
-        Err(err) => return error(&state, err),
-    };
+    if let Some(rejected) = sharing.reject(device) {
+        return ok(&rejected);
+    }
     match sharing.revoke(device).await {
         Ok(report) => ok(&report),
         Err(err) => error(&state, err.into()),

@@ -1,7 +1,8 @@
 //! `kintoun devices`, `kintoun pair`, `kintoun pair <device> <code>` and
 //! `kintoun devices revoke <device>`: requests to the running server through
 //! [`OwnerClient`] (its owner's password from the secrets store), printing one line per device
-//! or result.
+//! or result. After the PAKE both pairing commands show the check string and ask the user to
+//! confirm it matches the other screen (or take `--yes`) before the peer is pinned.
 
 use std::time::Duration;
 
@@ -51,6 +52,14 @@ impl DeviceCommands {
                 text(&device["address"])
             ));
         }
+        for device in overview["pending"].as_array().into_iter().flatten() {
+            lines.push(format!(
+                "pending {}  {}  check string {}  waiting for confirmation",
+                text(&device["display_id"]),
+                text(&device["name"]),
+                text(&device["sas"])
+            ));
+        }
         for device in overview["nearby"].as_array().into_iter().flatten() {
             if device["paired"].as_bool() == Some(true) {
                 continue;
@@ -65,13 +74,41 @@ impl DeviceCommands {
         Ok(lines)
     }
 
-    /// Shows a code and waits until it pairs a device, is burned or expires.
-    pub async fn invite(&self, mut print: impl FnMut(String)) -> Result<(), String> {
+    /// Asks the user whether the check strings match, then confirms or rejects the pending peer.
+    async fn settle(
+        &self,
+        peer: &Value,
+        print: &mut impl FnMut(String),
+        ask: &mut impl FnMut(String) -> bool,
+    ) -> Result<(), String> {
+        let name = peer["name"].as_str().unwrap_or("-");
+        let device = peer["device"].as_str().unwrap_or_default();
+        let display = peer["display_id"].as_str().unwrap_or("-");
+        let sas = peer["sas"].as_str().unwrap_or("-");
+        print(format!("{name} ({display}) wants to pair. Check string: {sas}"));
+        if ask(format!("Does {name} show {sas}? [y/N] ")) {
+            self.call(Method::POST, &format!("/__devices__/{device}/confirm"), None).await?;
+            print(format!("Paired with {name} ({display})."));
+            Ok(())
+        } else {
+            self.call(Method::DELETE, &format!("/__devices__/{device}"), None).await?;
+            Err(format!("pairing with {name} rejected: nothing was pinned"))
+        }
+    }
+
+    /// Shows a code and waits until it pairs a device (then asks to confirm the check string),
+    /// is burned or expires.
+    pub async fn invite(
+        &self,
+        mut print: impl FnMut(String),
+        mut ask: impl FnMut(String) -> bool,
+    ) -> Result<(), String> {
         let view = self.call(Method::POST, "/__devices__/pairing", None).await?;
         print(format!(
-            "Pairing code: {}  (valid {} s; on the other device run: kintoun pair <this device> {})",
+            "Pairing code: {}  (valid {} s, pairing port {}; on the other device run: kintoun pair <this device> {})",
             view["code"].as_str().unwrap_or("-"),
             view["expires_in_seconds"],
+            view["pairing_port"],
             view["code"].as_str().unwrap_or("-")
         ));
         let mut attempts = view["attempts_left"].as_u64().unwrap_or(0);
@@ -85,16 +122,7 @@ impl DeviceCommands {
             attempts = left;
             match view["state"].as_str().unwrap_or("none") {
                 "live" => continue,
-                "used" => {
-                    let last = &view["last_paired"];
-                    print(format!(
-                        "Paired with {} ({}). Check string: {} (it must match the other device's)",
-                        last["name"].as_str().unwrap_or("-"),
-                        last["display_id"].as_str().unwrap_or("-"),
-                        last["sas"].as_str().unwrap_or("-")
-                    ));
-                    return Ok(());
-                }
+                "used" => return self.settle(&view["last_paired"], &mut print, &mut ask).await,
                 "burned" => return Err("too many wrong codes: the code is burned".into()),
                 "expired" => return Err("the code expired".into()),
                 other => return Err(format!("pairing ended ({other})")),
@@ -102,16 +130,17 @@ impl DeviceCommands {
         }
     }
 
-    /// Joins a device showing a code.
-    pub async fn join(&self, device: &str, code: &str) -> Result<String, String> {
+    /// Joins a device showing a code, then asks to confirm the check string.
+    pub async fn join(
+        &self,
+        device: &str,
+        code: &str,
+        mut print: impl FnMut(String),
+        mut ask: impl FnMut(String) -> bool,
+    ) -> Result<(), String> {
         let body = serde_json::json!({ "device": device, "code": code });
-        let paired = self.call(Method::POST, "/__devices__/join", Some(body)).await?;
-        Ok(format!(
-            "Paired with {} ({}). Check string: {} (it must match the other device's)",
-            paired["name"].as_str().unwrap_or("-"),
-            paired["display_id"].as_str().unwrap_or("-"),
-            paired["sas"].as_str().unwrap_or("-")
-        ))
+        let joined = self.call(Method::POST, "/__devices__/join", Some(body)).await?;
+        self.settle(&joined, &mut print, &mut ask).await
     }
 
     /// Revokes a device.

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod listener;
 pub mod pairing;
 pub mod peer;
+pub mod pending;
 pub mod revocation;
 pub mod service;
 pub mod tls;
@@ -80,6 +81,10 @@ pub enum SharingError {
     UnknownDevice(String),
     #[error("{0:?} matches several devices; give its full id")]
     Ambiguous(String),
+    #[error("no pairing code is being shown")]
+    NoLiveCode,
+    #[error("{0} is not waiting for confirmation")]
+    NotPending(String),
     #[error("{0} is not showing a pairing code")]
     NotInviting(String),
     #[error("{0}")]

@@ -5,7 +5,7 @@
 //! desktop notifications.
 
 use std::collections::VecDeque;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -18,6 +18,7 @@ use super::discovery::{Announcement, Discovery, Nearby};
 use super::identity::{DeviceId, DeviceIdentity};
 use super::listener::{self, Connections};
 use super::pairing::{self, Channel, Invitation, InvitationState, Paired, PairingError, PeerInfo};
+use super::pending::{Pending, PendingSet};
 use super::revocation::{self, ApplyError, Removal, RevocationNotice};
 use super::tls::{self, ALPN_DATA, ALPN_PAIR, PinSet, Trust};
 use super::{SharingConfig, SharingError, peer};
@@ -40,11 +41,34 @@ pub struct Event {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    PairingStarted { code_expires_in_seconds: u64 },
-    Paired { device: String, name: String, sas: String },
-    PairingFailed { reason: String, attempts_left: u8 },
-    PairingClosed { state: String },
-    Revoked { device: String, by: String },
+    PairingStarted {
+        code_expires_in_seconds: u64,
+    },
+    /// The PAKE succeeded: the user must compare `sas` with the other screen and confirm.
+    PairingConfirm {
+        device: String,
+        name: String,
+        sas: String,
+    },
+    Paired {
+        device: String,
+        name: String,
+        sas: String,
+    },
+    PairingFailed {
+        reason: String,
+        attempts_left: u8,
+        /// The peer, when a pending confirmation was rejected or expired.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+    },
+    PairingClosed {
+        state: String,
+    },
+    Revoked {
+        device: String,
+        by: String,
+    },
 }
 
 /// The invitation being shown, and the last pairing it produced.
@@ -87,6 +111,40 @@ impl From<&Paired> for PairedView {
     }
 }
 
+/// A peer waiting for the user's confirmation, as the admin endpoints show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingView {
+    pub device: String,
+    pub display_id: String,
+    pub name: String,
+    pub sas: String,
+    /// When it will be forgotten unless confirmed (ms since the epoch).
+    pub expires_at: i64,
+}
+
+impl PendingView {
+    fn of(pending: &Pending, now: Instant) -> PendingView {
+        let left = pending.expires_at.saturating_duration_since(now).as_millis();
+        PendingView {
+            device: pending.paired.peer.compact(),
+            display_id: pending.paired.peer.display(),
+            name: pending.paired.info.name.clone(),
+            sas: pending.paired.sas.clone(),
+            expires_at: now_ms() + i64::try_from(left).unwrap_or(i64::MAX / 2),
+        }
+    }
+}
+
+/// The answer to confirming (or rejecting) a pending peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmedView {
+    pub device: String,
+    pub display_id: String,
+    pub name: String,
+    /// `paired` or `rejected`.
+    pub state: String,
+}
+
 /// The outcome of revoking a device.
 #[derive(Debug, Clone, Serialize)]
 pub struct RevocationReport {
@@ -109,6 +167,7 @@ pub struct Sharing {
     data_addr: SocketAddr,
     discovery: Option<Discovery>,
     pairing: Mutex<PairingSlot>,
+    pending: Mutex<PendingSet>,
     events: Mutex<(u64, VecDeque<Event>)>,
     shutdown: CancellationToken,
 }
@@ -156,6 +215,7 @@ impl Sharing {
             data_addr,
             discovery,
             pairing: Mutex::default(),
+            pending: Mutex::default(),
             events: Mutex::default(),
             shutdown,
         }))
@@ -328,7 +388,7 @@ impl Sharing {
             };
             let attempt = tokio::time::timeout(
                 std::time::Duration::from_secs(20),
-                self.pairing_attempt(&acceptor, tcp, remote.ip(), &invitation),
+                self.pairing_attempt(&acceptor, tcp, &invitation),
             );
             let outcome = match attempt.await {
                 Ok(outcome) => outcome,
@@ -341,13 +401,9 @@ impl Sharing {
             };
             let attempts_left = invitation.lock().map(|inv| inv.attempts_left()).unwrap_or(0);
             match outcome {
-                Ok(paired) => {
-                    tracing::info!(device = %paired.peer, name = %paired.info.name, "paired");
-                    self.event(EventKind::Paired {
-                        device: paired.peer.compact(),
-                        name: paired.info.name.clone(),
-                        sas: paired.sas.clone(),
-                    });
+                Ok((paired, spki)) => {
+                    let address = SocketAddr::new(remote.ip(), paired.info.data_port);
+                    self.hold(paired.clone(), spki, address);
                     if let Ok(mut slot) = self.pairing.lock() {
                         slot.last = Some(paired);
                     }
@@ -355,7 +411,7 @@ impl Sharing {
                 }
                 Err(err) => {
                     tracing::info!(%remote, error = %err, attempts_left, "pairing attempt failed");
-                    self.event(EventKind::PairingFailed { reason: err.to_string(), attempts_left });
+                    self.event(EventKind::PairingFailed { reason: err.to_string(), attempts_left, device: None });
                 }
             }
             if invitation.lock().map(|inv| inv.usable(Instant::now()).is_err()).unwrap_or(true) {
@@ -378,9 +434,8 @@ impl Sharing {
         &self,
         acceptor: &TlsAcceptor,
         tcp: tokio::net::TcpStream,
-        remote: IpAddr,
         invitation: &Arc<Mutex<Invitation>>,
-    ) -> Result<Paired, PairingError> {
+    ) -> Result<(Paired, Vec<u8>), PairingError> {
         let mut tls = acceptor.accept(tcp).await?;
         let (joiner, spki) =
             tls::peer_of(tls.get_ref().1).ok_or_else(|| PairingError::Protocol("no client certificate".into()))?;
@@ -398,27 +453,122 @@ impl Sharing {
             },
         )
         .await?;
-        self.remember(&paired, spki, remote).await.map_err(|e| PairingError::Io(e.to_string()))?;
-        Ok(paired)
+        Ok((paired, spki))
     }
 
-    /// Pins a newly paired device.
-    async fn remember(&self, paired: &Paired, spki: Vec<u8>, ip: IpAddr) -> Result<(), StorageError> {
+    /// Keeps a peer that passed the PAKE until the user confirms it (or rejects it, or
+    /// [`pending::CONFIRM_TTL`](super::pending::CONFIRM_TTL) passes). It is not pinned yet.
+    fn hold(self: &Arc<Self>, paired: Paired, spki: Vec<u8>, address: SocketAddr) {
+        let Ok(mut pending) = self.pending.lock() else { return };
+        let held = pending.insert(paired, spki, address, Instant::now());
+        drop(pending);
+        let paired = &held.paired;
+        tracing::info!(device = %paired.peer, name = %paired.info.name, sas = %paired.sas, "pairing waits for confirmation");
+        self.event(EventKind::PairingConfirm {
+            device: paired.peer.compact(),
+            name: paired.info.name.clone(),
+            sas: paired.sas.clone(),
+        });
+        let this = Arc::downgrade(self);
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep_until(held.expires_at.into()) => {
+                    if let Some(this) = this.upgrade() {
+                        this.expire_pending();
+                    }
+                }
+            }
+        });
+    }
+
+    /// Forgets the pending peers whose confirmation time is up.
+    fn expire_pending(&self) {
+        let expired = self.pending.lock().map(|mut p| p.expire(Instant::now())).unwrap_or_default();
+        for pending in expired {
+            tracing::info!(device = %pending.paired.peer, "pairing not confirmed in time: forgotten");
+            self.event(EventKind::PairingFailed {
+                reason: "not confirmed in time".into(),
+                attempts_left: self.attempts_left(),
+                device: Some(pending.paired.peer.compact()),
+            });
+        }
+    }
+
+    fn attempts_left(&self) -> u8 {
+        self.pairing_view().attempts_left
+    }
+
+    /// The peers waiting for the user's confirmation.
+    pub fn pending(&self) -> Vec<PendingView> {
+        let now = Instant::now();
+        self.pending
+            .lock()
+            .map(|p| p.waiting(now).iter().map(|p| PendingView::of(p, now)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The user confirmed that both screens show the same check string: pins the peer.
+    pub async fn confirm(&self, device: DeviceId) -> Result<ConfirmedView, SharingError> {
+        let pending = self
+            .pending
+            .lock()
+            .map_err(|_| SharingError::Internal("pending peers lock".into()))?
+            .confirm(&device, Instant::now())
+            .ok_or_else(|| SharingError::NotPending(device.compact()))?;
+        self.remember(&pending).await?;
+        let paired = &pending.paired;
+        tracing::info!(device = %paired.peer, name = %paired.info.name, "paired (confirmed)");
+        self.event(EventKind::Paired {
+            device: paired.peer.compact(),
+            name: paired.info.name.clone(),
+            sas: paired.sas.clone(),
+        });
+        Ok(ConfirmedView {
+            device: paired.peer.compact(),
+            display_id: paired.peer.display(),
+            name: paired.info.name.clone(),
+            state: "paired".into(),
+        })
+    }
+
+    /// The user rejected a pending peer: it is forgotten. `None` if it was not pending.
+    pub fn reject(&self, device: DeviceId) -> Option<ConfirmedView> {
+        let pending = self.pending.lock().ok()?.reject(&device, Instant::now())?;
+        let paired = &pending.paired;
+        tracing::info!(device = %paired.peer, name = %paired.info.name, "pairing rejected");
+        self.event(EventKind::PairingFailed {
+            reason: "rejected: the check strings did not match".into(),
+            attempts_left: self.attempts_left(),
+            device: Some(paired.peer.compact()),
+        });
+        Some(ConfirmedView {
+            device: paired.peer.compact(),
+            display_id: paired.peer.display(),
+            name: paired.info.name.clone(),
+            state: "rejected".into(),
+        })
+    }
+
+    /// Pins a confirmed device.
+    async fn remember(&self, pending: &Pending) -> Result<(), StorageError> {
         let row = DeviceRow {
-            id: paired.peer.compact(),
-            spki,
-            name: paired.info.name.chars().take(64).collect(),
-            address: SocketAddr::new(ip, paired.info.data_port).to_string(),
+            id: pending.paired.peer.compact(),
+            spki: pending.spki.clone(),
+            name: pending.paired.info.name.chars().take(64).collect(),
+            address: pending.address.to_string(),
             paired_at: now_ms(),
         };
         self.store.write(move |tx| tx.put_device(&row)).await?;
-        self.pins.insert(paired.peer);
+        self.pins.insert(pending.paired.peer);
         Ok(())
     }
 
     /// Joins another device showing `code`. `target` is a device id (any form, or its first
     /// group), a device name heard on the LAN, or the `ip:port` of its pairing port.
-    pub async fn join(&self, target: &str, code: &str) -> Result<PairedView, SharingError> {
+    /// The joined peer then waits for the user's confirmation ([`Sharing::confirm`]).
+    pub async fn join(self: &Arc<Self>, target: &str, code: &str) -> Result<PairedView, SharingError> {
         // The code may have just appeared, and an older announcement (a closed pairing port) may
         // still be cached: give the new one a moment to arrive. A refused connection spends no attempt.
         let deadline = Instant::now() + std::time::Duration::from_secs(3);
@@ -440,13 +590,7 @@ impl Sharing {
                 }
             }
         };
-        self.remember(&paired, spki, addr.ip()).await?;
-        tracing::info!(device = %paired.peer, name = %paired.info.name, "paired (joined)");
-        self.event(EventKind::Paired {
-            device: paired.peer.compact(),
-            name: paired.info.name.clone(),
-            sas: paired.sas.clone(),
-        });
+        self.hold(paired.clone(), spki, SocketAddr::new(addr.ip(), paired.info.data_port));
         Ok(PairedView::from(&paired))
     }
 
