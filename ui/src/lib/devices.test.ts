@@ -7,6 +7,7 @@ import {
   groupId,
   isAddressTarget,
   isCompleteCode,
+  mergeNearby,
   normalizeCode,
   pairingStateText,
   presenceText,
@@ -52,6 +53,7 @@ describe("pairing codes and check strings", () => {
     expect(formatCode("1234-5678")).toBe("1234-5678");
     expect(formatCode("123")).toBe("123");
     expect(formatSas("042917")).toBe("042 917");
+    expect(formatSas("198 318")).toBe("198 318");
     expect(formatSas("abc")).toBe("abc");
   });
 
@@ -111,5 +113,32 @@ describe("state wording", () => {
     expect(describeEvent({ serial: 3, at: 0, type: "revoked", device: COMPACT, by: COMPACT })).toBe("Device ABCDEFG was revoked.");
     expect(describeEvent({ serial: 4, at: 0, type: "pairing_confirm", name: "Phone", sas: "123456" })).toMatch(/compare/);
     expect(describeEvent({ serial: 5, at: 0, type: "pairing_started", code_expires_in_seconds: 60 })).toBeNull();
+  });
+});
+
+describe("nearby devices", () => {
+  const seen = (seen_at: number, extra: object = {}) => ({
+    id: COMPACT,
+    name: "Kitchen laptop",
+    addresses: ["127.0.0.1"],
+    data_port: 8889,
+    pairing_port: null,
+    seen_at,
+    paired: false,
+    ...extra,
+  });
+
+  it("list a device heard several times once, with its latest sighting and every address", () => {
+    const merged = mergeNearby([seen(3), seen(1, { addresses: ["192.168.1.5"], pairing_port: 4100 }), seen(2)]);
+    expect(merged).toHaveLength(1);
+    expect(merged[0].seen_at).toBe(3);
+    expect(merged[0].addresses).toEqual(["192.168.1.5", "127.0.0.1"]);
+    expect(merged[0].pairing_port).toBe(4100);
+  });
+
+  it("keep different devices apart, sorted by name", () => {
+    const other = { ...seen(1), id: "B".repeat(56), name: "Attic" };
+    expect(mergeNearby([seen(1), other]).map((n) => n.name)).toEqual(["Attic", "Kitchen laptop"]);
+    expect(mergeNearby([])).toEqual([]);
   });
 });

@@ -118,9 +118,10 @@ export function formatCode(code: string): string {
   return digits.length === 8 ? `${digits.slice(0, 4)}-${digits.slice(4)}` : code;
 }
 
-/** A check string in groups of three digits (`123 456`), easier to compare aloud. */
+/** A check string in groups of three digits (`123 456`, as the server sends it), easier to compare aloud. */
 export function formatSas(sas: string): string {
-  return /^\d{6}$/.test(sas) ? `${sas.slice(0, 3)} ${sas.slice(3)}` : sas;
+  const digits = sas.replace(/\s/g, "");
+  return /^\d{6}$/.test(digits) ? `${digits.slice(0, 3)} ${digits.slice(3)}` : sas;
 }
 
 /** Seconds as `m:ss` (never negative). */
@@ -193,6 +194,29 @@ export function describeEvent(event: DeviceEvent): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * The nearby list with one entry per device: discovery can hear a device several times (one
+ * answer per interface or address); keep its latest sighting, every address, and its pairing
+ * port from the latest sighting that has one.
+ */
+export function mergeNearby(list: NearbyDevice[]): NearbyDevice[] {
+  const byId = new Map<string, NearbyDevice>();
+  for (const n of [...list].sort((a, b) => a.seen_at - b.seen_at)) {
+    const known = byId.get(n.id);
+    if (!known) {
+      byId.set(n.id, { ...n, addresses: [...new Set(n.addresses)] });
+      continue;
+    }
+    byId.set(n.id, {
+      ...n,
+      addresses: [...new Set([...known.addresses, ...n.addresses])],
+      pairing_port: n.pairing_port ?? known.pairing_port,
+      paired: n.paired || known.paired,
+    });
+  }
+  return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** Whether a join target is an `ip:port` (typed by hand when discovery cannot see the device). */

@@ -15,6 +15,7 @@ import {
   formatSas,
   groupId,
   isCompleteCode,
+  mergeNearby,
   normalizeCode,
   pairingStateText,
   presenceText,
@@ -194,7 +195,7 @@ function ThisDeviceFacts({ overview }: { overview: DevicesOverview }) {
 /** The check string, big, for comparing with the other screen. */
 function Sas({ sas }: { sas: string }) {
   return (
-    <div class="sas" data-sas={sas} aria-label={`Check string ${sas.split("").join(" ")}`}>
+    <div class="sas" data-sas={sas} aria-label={`Check string ${sas.replace(/\s/g, "").split("").join(" ")}`}>
       {formatSas(sas)}
     </div>
   );
@@ -433,7 +434,7 @@ function PairedItem({ device, onRevoked }: { device: PairedDevice; onRevoked: (t
 }
 
 function NearbyList({ overview, onJoined }: { overview: DevicesOverview; onJoined: (text: string) => void }) {
-  const strangers = overview.nearby.filter((n) => !n.paired);
+  const strangers = mergeNearby(overview.nearby).filter((n) => !n.paired);
   return (
     <>
       {!overview.lan_sharing ? (
