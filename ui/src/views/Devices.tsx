@@ -444,7 +444,7 @@ function NearbyList({ overview, onJoined }: { overview: DevicesOverview; onJoine
       ) : (
         <ul class="entries nearby">
           {strangers.map((n) => (
-            <NearbyItem key={n.id} device={n} confirms={overview.pending !== undefined} onJoined={onJoined} />
+            <NearbyItem key={n.id} device={n} confirms={overview.pending !== undefined} paired={overview.paired} onJoined={onJoined} />
           ))}
         </ul>
       )}
@@ -455,14 +455,24 @@ function NearbyList({ overview, onJoined }: { overview: DevicesOverview; onJoine
             Enter the other device's id, name, or the <code>address:port</code> of its pairing port (shown under its
             code), then its code.
           </p>
-          <JoinForm target={null} confirms={overview.pending !== undefined} onJoined={onJoined} />
+          <JoinForm target={null} confirms={overview.pending !== undefined} paired={overview.paired} onJoined={onJoined} />
         </details>
       )}
     </>
   );
 }
 
-function NearbyItem({ device, confirms, onJoined }: { device: NearbyDevice; confirms: boolean; onJoined: (text: string) => void }) {
+function NearbyItem({
+  device,
+  confirms,
+  paired,
+  onJoined,
+}: {
+  device: NearbyDevice;
+  confirms: boolean;
+  paired: PairedDevice[];
+  onJoined: (text: string) => void;
+}) {
   const [open, setOpen] = useState(false);
   const inviting = device.pairing_port !== null;
   return (
@@ -481,14 +491,25 @@ function NearbyItem({ device, confirms, onJoined }: { device: NearbyDevice; conf
       {open && (
         <>
           {!inviting && <p class="muted small">First choose “Show a pairing code” on {device.name}.</p>}
-          <JoinForm target={device.id} confirms={confirms} onJoined={onJoined} />
+          <JoinForm target={device.id} confirms={confirms} paired={paired} onJoined={onJoined} />
         </>
       )}
     </li>
   );
 }
 
-function JoinForm({ target, confirms, onJoined }: { target: string | null; confirms: boolean; onJoined: (text: string) => void }) {
+function JoinForm({
+  target,
+  confirms,
+  paired,
+  onJoined,
+}: {
+  target: string | null;
+  confirms: boolean;
+  /** The paired devices now: the check string of a join is shown only while it stays paired. */
+  paired: PairedDevice[];
+  onJoined: (text: string) => void;
+}) {
   const { client } = useApp();
   const [device, setDevice] = useState("");
   const [code, setCode] = useState("");
@@ -544,7 +565,7 @@ function JoinForm({ target, confirms, onJoined }: { target: string | null; confi
       {error instanceof ApiError && error.status === 400 && /wrong pairing code/i.test(error.message) && (
         <p class="muted small">Each wrong code uses one of the five attempts; check the digits on the other screen.</p>
       )}
-      {joined && <LastPaired paired={joined} />}
+      {joined && paired.some((d) => d.id === joined.device) && <LastPaired paired={joined} />}
     </form>
   );
 }
