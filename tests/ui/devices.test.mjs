@@ -168,3 +168,59 @@ test("two servers pair through both UIs, compare check strings, then one revokes
   assert.deepEqual(bucket.body.permissions.read ?? [], []);
   await screenshot(joiner, "devices-revoked");
 });
+
+// The confirmation contract (HELPERS.md: `pending` with `sas`, POST /{id}/confirm, DELETE to
+// reject, GET /pairing/qr.svg) seen by the browser: the real server's answers with a pending
+// peer added and the two decisions recorded, so the page's side is checked whether or not this
+// server build has the step yet (the pairing test above runs it for real when it does).
+test("pending peers: the big check string, They match / They don't match; the QR image", async () => {
+  const page = await newPage(browser, { width: 800, height: 600 });
+  const peer = (n) => ({
+    device: `${"ABCDEFG".repeat(7)}${n}${"A".repeat(6)}`.slice(0, 56),
+    display_id: "",
+    name: `Phone ${n}`,
+    sas: n === 2 ? "222 333" : "123 456",
+    expires_at: Date.now() + 120000,
+  });
+  const decided = [];
+  let pending = [peer(1), peer(2)];
+  await page.route(/\/v1\/__devices__$/, async (route) => {
+    const real = await route.fetch();
+    const body = await real.json();
+    await route.fulfill({ response: real, json: { ...body, pending: [...(body.pending ?? []), ...pending] } });
+  });
+  await page.route(/\/v1\/__devices__\/[A-Z0-9]+(\/confirm)?$/, async (route) => {
+    const req = route.request();
+    const id = /__devices__\/([A-Z0-9]+)/.exec(req.url())[1];
+    decided.push(`${req.method()} ${req.url().endsWith("/confirm") ? "confirm" : "reject"} ${id}`);
+    pending = pending.filter((p) => p.device !== id);
+    await route.fulfill({ json: { device: id, display_id: id, name: "x", state: "paired" } });
+  });
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="2" height="2"/></svg>';
+  await page.route(/\/pairing\/qr\.svg$/, (route) => route.fulfill({ contentType: "image/svg+xml", body: svg }));
+
+  await signIn(page, kitchen, "admin");
+  // The navigation counts the pairings to confirm.
+  await page.waitForSelector("header.top a.devices-link .badge.count:has-text('2')");
+  await page.click("header.top a.devices-link");
+  const first = page.locator("article.pending", { hasText: "Phone 1" });
+  const second = page.locator("article.pending", { hasText: "Phone 2" });
+  await first.waitFor();
+  assert.equal(await first.locator(".sas").textContent(), "123 456");
+  assert.equal(await second.locator(".sas").getAttribute("data-sas"), "222 333");
+  assert.equal(await hasHorizontalScroll(page), false);
+  await screenshot(page, "devices-pending-800x600");
+
+  await first.locator("button:has-text('They match')").click();
+  await page.waitForSelector(".ok:has-text('Paired with “Phone 1”')");
+  await second.locator("button:has-text(\"They don't match\")").click();
+  await page.waitForSelector(".ok:has-text('Did not pair with “Phone 2”')");
+  await page.waitForFunction(() => document.querySelectorAll("article.pending").length === 0);
+  assert.deepEqual(decided, [`POST confirm ${peer(1).device}`, `DELETE reject ${peer(2).device}`]);
+
+  // The QR code shows next to a live code.
+  await page.click("button:has-text('Show a pairing code')");
+  await page.locator(".pairing-code[data-state=live] img.qr").waitFor();
+  await page.click("button:has-text('Cancel the code')");
+  await page.waitForSelector("button:has-text('Show a pairing code')");
+});
