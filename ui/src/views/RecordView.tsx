@@ -89,8 +89,15 @@ function Editor({ bid, cid, rid, collection, initial, onReload }: { bid: string;
   const { client } = useApp();
   const fields = fieldsOf(collection.schema);
   const [mode, setMode] = useState<"form" | "json">(fields.length ? "form" : "json");
-  const [values, setValues] = useState<Record<string, string | boolean>>({});
-  const [json, setJson] = useState("");
+  const formValues = () => {
+    const v: Record<string, string | boolean> = {};
+    for (const f of fields) v[f.name] = toInput(f, initial[f.name]);
+    return v;
+  };
+  // Filled from the first render (an empty form would flash, and could be typed into, before
+  // an effect filled it).
+  const [values, setValues] = useState<Record<string, string | boolean>>(formValues);
+  const [json, setJson] = useState(() => JSON.stringify(stripReserved(initial), null, 2));
   const [newId, setNewId] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [fieldError, setFieldError] = useState<FieldError | null>(null);
@@ -98,9 +105,7 @@ function Editor({ bid, cid, rid, collection, initial, onReload }: { bid: string;
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    const v: Record<string, string | boolean> = {};
-    for (const f of fields) v[f.name] = toInput(f, initial[f.name]);
-    setValues(v);
+    setValues(formValues());
     setJson(JSON.stringify(stripReserved(initial), null, 2));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [initial]);
