@@ -1,0 +1,209 @@
+//! The server inside the app: binds 127.0.0.1 and the configured port, opens the `kintoun`
+//! server (data dir, keyring secrets, owner account), runs it on Tauri's tokio runtime and
+//! stops it cleanly. It also knows the state the tray and the window show.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use kintoun::settings::Settings;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::error::DesktopError;
+
+/// How long open connections get to finish when the app quits.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Where the server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Starting,
+    Running,
+    Stopped,
+    Error,
+}
+
+/// What the tray and the status page show.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub phase: Phase,
+    /// `http://127.0.0.1:8888/v1`
+    pub url: String,
+    pub data_dir: PathBuf,
+    /// Why it is not running (phase `error`).
+    pub message: Option<String>,
+    /// The error is "address in use": offer another port.
+    pub port_taken: bool,
+    /// The owner's account id ("admin") and where its password is kept.
+    pub owner_account: Option<String>,
+    pub owner_user_id: Option<String>,
+    pub secrets: Option<String>,
+}
+
+/// The owner's credentials, for the window (never written into a page).
+#[derive(Debug, Clone)]
+pub struct OwnerInfo {
+    pub account: String,
+    pub user_id: String,
+    pub password: String,
+    pub source: String,
+}
+
+/// A running server: its per-launch token and how to stop it.
+struct Running {
+    owner: Option<OwnerInfo>,
+    /// Authenticates as the owner until the server stops; handed to the window over IPC only.
+    token: Option<String>,
+    shutdown: oneshot::Sender<()>,
+    task: tauri::async_runtime::JoinHandle<Result<(), kintoun::ServeError>>,
+}
+
+struct State {
+    status: Status,
+    running: Option<Running>,
+}
+
+/// The one server of this app.
+pub struct ServerControl {
+    state: Mutex<State>,
+}
+
+/// `http://<addr>/v1`
+pub fn base_url(addr: SocketAddr) -> String {
+    format!("http://{addr}/v1")
+}
+
+/// How a secret source reads in the window.
+fn describe_source(source: &kintoun::secrets::SecretSource) -> String {
+    match source {
+        kintoun::secrets::SecretSource::Settings => "the settings".to_owned(),
+        kintoun::secrets::SecretSource::Keyring => "the OS keyring".to_owned(),
+        kintoun::secrets::SecretSource::File(path) => format!("the file {} (no keyring available)", path.display()),
+    }
+}
+
+impl ServerControl {
+    pub fn new(settings: &Settings, data_dir: PathBuf) -> ServerControl {
+        let status = Status {
+            phase: Phase::Starting,
+            url: base_url(settings.bind),
+            data_dir,
+            message: None,
+            port_taken: false,
+            owner_account: None,
+            owner_user_id: None,
+            secrets: None,
+        };
+        ServerControl { state: Mutex::new(State { status, running: None }) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn status(&self) -> Status {
+        self.lock().status.clone()
+    }
+
+    /// The session the window's UI uses: `(url, token, user id)`.
+    pub fn session(&self) -> Result<(String, String, String), DesktopError> {
+        let state = self.lock();
+        let running = state.running.as_ref().ok_or_else(|| DesktopError::NotRunning(state.status.message.clone()))?;
+        let owner = running.owner.as_ref().ok_or(DesktopError::NoOwner)?;
+        let token = running.token.clone().ok_or(DesktopError::NoOwner)?;
+        Ok((state.status.url.clone(), token, owner.user_id.clone()))
+    }
+
+    pub fn owner(&self) -> Result<OwnerInfo, DesktopError> {
+        let state = self.lock();
+        let running = state.running.as_ref().ok_or_else(|| DesktopError::NotRunning(state.status.message.clone()))?;
+        running.owner.clone().ok_or(DesktopError::NoOwner)
+    }
+
+    /// Binds and starts the server; on failure the status says why (and returns it).
+    pub async fn start(&self, settings: Settings) -> Status {
+        {
+            let mut state = self.lock();
+            state.status.phase = Phase::Starting;
+            state.status.url = base_url(settings.bind);
+            state.status.message = None;
+            state.status.port_taken = false;
+        }
+        match self.try_start(settings).await {
+            Ok(()) => {}
+            Err((message, port_taken)) => {
+                tracing::error!(%message, "the server did not start");
+                let mut state = self.lock();
+                state.status.phase = Phase::Error;
+                state.status.message = Some(message);
+                state.status.port_taken = port_taken;
+            }
+        }
+        self.status()
+    }
+
+    async fn try_start(&self, settings: Settings) -> Result<(), (String, bool)> {
+        let bind = settings.bind;
+        let listener = match tokio::net::TcpListener::bind(bind).await {
+            Ok(listener) => listener,
+            Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
+                return Err((
+                    format!(
+                        "Port {} is already in use on {}: another program (perhaps another Kintoun server) \
+                         listens there. Choose \"Use another port\" to pick a free port and save it, or stop \
+                         the other program and restart Kintoun.",
+                        bind.port(),
+                        bind.ip()
+                    ),
+                    true,
+                ));
+            }
+            Err(err) => return Err((format!("cannot listen on {bind}: {err}"), false)),
+        };
+        let addr = listener.local_addr().map_err(|e| (format!("cannot listen on {bind}: {e}"), false))?;
+        let server = kintoun::Server::open(settings).await.map_err(|e| (e.to_string(), false))?;
+        let owner = server.owner().map(|owner| OwnerInfo {
+            account: owner.account.clone(),
+            user_id: owner.user_id.clone(),
+            password: owner.password.clone(),
+            source: describe_source(&owner.source),
+        });
+        let token = owner.as_ref().map(|owner| server.session_token(&owner.user_id));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tauri::async_runtime::spawn(server.run(listener, async move {
+            let _ = stopped.await;
+        }));
+        tracing::info!(url = %base_url(addr), "Kintoun is serving");
+        let mut state = self.lock();
+        state.status.phase = Phase::Running;
+        state.status.url = base_url(addr);
+        state.status.owner_account = owner.as_ref().map(|o| o.account.clone());
+        state.status.owner_user_id = owner.as_ref().map(|o| o.user_id.clone());
+        state.status.secrets = owner.as_ref().map(|o| o.source.clone());
+        state.running = Some(Running { owner, token, shutdown, task });
+        Ok(())
+    }
+
+    /// Stops the server: no new connections, queued writes commit, the database closes.
+    pub async fn stop(&self) {
+        let running = self.lock().running.take();
+        let Some(running) = running else { return };
+        let _ = running.shutdown.send(());
+        let mut task = running.task;
+        match tokio::time::timeout(STOP_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => tracing::info!("the server stopped"),
+            Ok(Ok(Err(err))) => tracing::error!(%err, "the server stopped with an error"),
+            Ok(Err(err)) => tracing::error!(%err, "the server task failed"),
+            Err(_) => {
+                tracing::warn!("open connections did not close in time; stopping the server anyway");
+                task.abort();
+            }
+        }
+        let mut state = self.lock();
+        if state.status.phase == Phase::Running {
+            state.status.phase = Phase::Stopped;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The desktop acceptance tests (`make test-desktop`): builds the debug app, then runs each test
+# under its own Xvfb display and private D-Bus session (never the user's): smoke (serve, owner,
+# screenshot, Quit through the tray's dbusmenu, clean database), WebKitWebDriver, second
+# instance, and the secrets store against gnome-keyring and without it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+
+started=$SECONDS
+cargo build -p kintoun-desktop
+echo "test-desktop: build took $((SECONDS - started)) s"
+
+gui() { xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- python3 "$@"; }
+cd tests/desktop
+tests_started=$SECONDS
+gui smoke.py
+gui webdriver.py
+gui second_instance.py
+dbus-run-session -- python3 keyring.py
+dbus-run-session -- python3 keyring.py --fallback
+echo "test-desktop: all passed; tests took $((SECONDS - tests_started)) s"
