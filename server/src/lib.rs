@@ -2,8 +2,11 @@
 //!
 //! How the crate is laid out, following a request:
 //!
-//! * [`serve`] is the one way to start the server: a listener, [`Settings`], a shutdown
-//!   future. The CLI (`kintoun serve`), the desktop app and the tests all call it.
+//! * [`Server`] is the one way to run the server: [`Server::open`] prepares the data dir,
+//!   secrets ([`secrets`]: OS keyring or 0600 files), storage and the owner account;
+//!   [`Server::run`] serves a listener until a shutdown future completes. [`serve`] does both
+//!   for the CLI (`kintoun serve`) and the tests; the desktop app keeps the `Server` to mint
+//!   its window's session token and read [`stats`].
 //! * [`http`] is the shell: axum hands every request to `http::dispatch`, which applies
 //!   Kinto's URL rules (version prefix, trailing slash, 404/405), CORS, readonly mode and the
 //!   Content-Type/Accept checks, authenticates ([`auth`]) and routes to an endpoint.
@@ -24,13 +27,16 @@ pub mod pyfmt;
 pub mod resource;
 pub mod secrets;
 pub mod settings;
+pub mod stats;
 pub mod storage;
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use plugins::owner::Owner;
 pub use settings::Settings;
+pub use stats::{Stats, StatsSnapshot};
 
 use storage::Store;
 use storage::sqlite::{SqliteBackend, SqliteOptions};
@@ -44,6 +50,10 @@ pub enum ServeError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("no data directory: set data_dir or KINTOUN_DATA_DIR")]
     NoDataDir,
+    #[error("secrets: {0}")]
+    Secrets(#[from] secrets::SecretError),
+    #[error(transparent)]
+    Owner(#[from] plugins::owner::OwnerError),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -60,36 +70,134 @@ pub fn open_store(settings: &Settings) -> Result<(Store, Arc<SqliteBackend>), Se
     let dir = data_dir(settings).ok_or(ServeError::NoDataDir)?;
     std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
     let backend = Arc::new(SqliteBackend::open(&SqliteOptions {
-        path: dir.join("kintoun.sqlite"),
+        path: dir.join(DATABASE_FILE),
         durability: settings.durability,
         readers: settings.storage_readers,
     })?);
     Ok((Store::new(backend.clone()), backend))
 }
 
-/// Serves the Kinto API on `listener` until `shutdown` completes, then lets queued writes
-/// commit and closes the storage.
+/// The database file's name in the data directory.
+pub const DATABASE_FILE: &str = "kintoun.sqlite";
+
+/// A server ready to run: storage open, secrets resolved, owner account in place.
+pub struct Server {
+    state: http::state::AppState,
+    backend: Arc<SqliteBackend>,
+    secrets: secrets::SecretStore,
+    owner: Option<Owner>,
+}
+
+impl Server {
+    /// Prepares the data directory, the secrets (keyring or file), the storage and, on first
+    /// start, the owner account.
+    pub async fn open(settings: Settings) -> Result<Server, ServeError> {
+        let dir = data_dir(&settings).ok_or(ServeError::NoDataDir)?;
+        std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
+        let secrets = secrets::SecretStore::new(&dir, settings.secrets_backend);
+        let userid_secret = match settings.userid_hmac_secret.clone() {
+            Some(secret) => secret,
+            None => {
+                let (store, dir) = (secrets.clone(), dir.clone());
+                tokio::task::spawn_blocking(move || userid_secret(&store, &dir))
+                    .await
+                    .map_err(|e| ServeError::Io(std::io::Error::other(e)))??
+            }
+        };
+        let (store, backend) = open_store(&settings)?;
+        let owner = plugins::owner::ensure(&settings, &store, &secrets).await?;
+        let mut settings = settings;
+        settings.data_dir = Some(dir.clone());
+        let state = http::state::AppState {
+            settings: Arc::new(settings),
+            store,
+            userid_secret: userid_secret.into(),
+            verified_accounts: Arc::default(),
+            sessions: auth::session::SessionTokens::default(),
+            stats: Stats::new(&dir.join(DATABASE_FILE)),
+        };
+        Ok(Server { state, backend, secrets, owner })
+    }
+
+    /// The settings in force (`data_dir` resolved).
+    pub fn settings(&self) -> &Settings {
+        &self.state.settings
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.state.settings.data_dir.as_deref().unwrap_or(Path::new("."))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    pub fn secrets(&self) -> &secrets::SecretStore {
+        &self.secrets
+    }
+
+    /// The owner account, when the settings have one.
+    pub fn owner(&self) -> Option<&Owner> {
+        self.owner.as_ref()
+    }
+
+    /// A new bearer token that authenticates as `user_id` until the server stops; never
+    /// stored (the desktop app hands it to its window over IPC).
+    pub fn session_token(&self, user_id: &str) -> String {
+        self.state.sessions.mint(user_id)
+    }
+
+    /// The live counters (cheap to clone and keep).
+    pub fn stats(&self) -> Stats {
+        self.state.stats.clone()
+    }
+
+    /// The counters now, with object counts from the storage.
+    pub async fn stats_snapshot(&self) -> StatsSnapshot {
+        http::service::stats_snapshot(&self.state).await
+    }
+
+    /// The HTTP application, for a further listener (e.g. the LAN one): same routes, same
+    /// authentication, same storage.
+    pub fn app(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves `listener` until `shutdown` completes, then lets queued writes commit and closes
+    /// the storage.
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let app = http::router(self.state);
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let closing = self.backend.clone();
+        let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+        served.map_err(ServeError::Io)
+    }
+}
+
+/// The Basic Auth HMAC key kept in the secrets store (moved there from the file of earlier
+/// versions, `<data dir>/userid_hmac_secret`).
+fn userid_secret(store: &secrets::SecretStore, dir: &Path) -> Result<String, ServeError> {
+    const NAME: &str = "userid-hmac-secret";
+    let legacy = dir.join("userid_hmac_secret");
+    if let Ok(text) = std::fs::read_to_string(&legacy) {
+        if store.get(NAME)?.is_none() && !text.trim().is_empty() {
+            store.set(NAME, text.trim())?;
+        }
+        std::fs::remove_file(&legacy).map_err(|source| ServeError::DataDir { path: legacy.clone(), source })?;
+    }
+    Ok(store.get_or_create(NAME, secrets::random_hex)?.0)
+}
+
+/// Serves the Kinto API on `listener` until `shutdown` completes ([`Server::open`] then
+/// [`Server::run`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let dir = data_dir(&settings).ok_or(ServeError::NoDataDir)?;
-    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
-    let userid_secret = secrets::userid_secret(settings.userid_hmac_secret.as_deref(), &dir)
-        .map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
-    let (store, backend) = open_store(&settings)?;
-    let mut settings = settings;
-    settings.data_dir = Some(dir.clone());
-    let state = http::state::AppState {
-        settings: Arc::new(settings),
-        store,
-        userid_secret: userid_secret.into(),
-        verified_accounts: Arc::default(),
-    };
-    let app = http::router(state);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    let closing = backend.clone();
-    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
-    served.map_err(ServeError::Io)
+    Server::open(settings).await?.run(listener, shutdown).await
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kintoun::plugins::owner::{PASSWORD_SECRET, owner_account};
+use kintoun::secrets::SecretStore;
 use kintoun::settings::{LoadOptions, Settings};
 
 #[derive(Parser)]
@@ -20,6 +22,13 @@ enum Command {
     Account {
         #[command(subcommand)]
         action: AccountAction,
+    },
+    /// Print the owner account and its password (kept in the OS keyring or the data dir).
+    Owner {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Serve the Kinto HTTP API until interrupted.
     Serve {
@@ -63,8 +72,32 @@ async fn add_account(name: String, options: LoadOptions) -> Result<(), String> {
     drop(store);
     backend.close();
     result.map_err(|e| format!("cannot save account {name}: {e}"))?;
+    if owner_account(&settings) == Some(name.as_str()) {
+        // The owner's password is kept for the desktop app and `kintoun owner`.
+        secret_store(&settings)?.set(PASSWORD_SECRET, password).map_err(|e| e.to_string())?;
+    }
     println!("account:{name} saved");
     Ok(())
+}
+
+fn secret_store(settings: &Settings) -> Result<SecretStore, String> {
+    let dir = kintoun::data_dir(settings).ok_or("no data directory: set KINTOUN_DATA_DIR")?;
+    Ok(SecretStore::new(&dir, settings.secrets_backend))
+}
+
+fn show_owner(options: LoadOptions) -> Result<(), String> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let account = owner_account(&settings).ok_or("these settings have no owner account (see owner_account)")?;
+    match secret_store(&settings)?.get(PASSWORD_SECRET).map_err(|e| e.to_string())? {
+        Some((password, source)) => {
+            println!("account: {account}\npassword: {password}\nkept in: {source:?}");
+            Ok(())
+        }
+        None => Err(format!(
+            "no stored password for account:{account}: start the server once, or set one with `kintoun account add {account}`"
+        )),
+    }
 }
 
 async fn shutdown_signal() {
@@ -97,8 +130,12 @@ async fn serve(options: LoadOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = kintoun::Server::open(settings).await.map_err(|e| e.to_string())?;
+    if let Some(owner) = server.owner().filter(|owner| owner.created) {
+        println!("Created the owner account {}: `kintoun owner` shows its password.", owner.user_id);
+    }
     println!("Kintoun listening on http://{addr}/v1/");
-    kintoun::serve(listener, settings, shutdown_signal()).await.map_err(|e| e.to_string())
+    server.run(listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -116,6 +153,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind, data_dir, config } => runtime.block_on(serve(LoadOptions { config, bind, data_dir })),
+        Command::Owner { data_dir, config } => show_owner(LoadOptions { config, bind: None, data_dir }),
         Command::Account { action: AccountAction::Add { name, data_dir, config } } => {
             runtime.block_on(add_account(name, LoadOptions { config, bind: None, data_dir }))
         }

@@ -3,6 +3,7 @@
 
 pub mod basic;
 pub mod permission;
+pub mod session;
 
 use http::HeaderMap;
 
@@ -14,16 +15,36 @@ use crate::storage::{StorageResult, Store, Tx};
 pub const EVERYONE: &str = "system.Everyone";
 pub const AUTHENTICATED: &str = "system.Authenticated";
 
-/// The authenticated user id of a request: the first policy of `multiauth.policies` that
-/// recognises its credentials wins (AUTH-MULTI); none is anonymous.
+/// The user id a listener established itself before any HTTP was read (e.g. `device:<id>`
+/// from a pinned mutual-TLS handshake). A request carrying it as an axum extension
+/// authenticates as that user, whatever its `Authorization` header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportIdentity(pub String);
+
+/// What a request presents to prove who it is.
+pub struct Presented<'a> {
+    pub headers: &'a HeaderMap,
+    pub transport: Option<&'a str>,
+}
+
+/// The authenticated user id of a request: a transport identity, else a live session token
+/// (`Bearer`), else the first policy of `multiauth.policies` that recognises its Basic
+/// credentials (AUTH-MULTI); none is anonymous.
 pub async fn authenticate(
-    headers: &HeaderMap,
+    presented: Presented<'_>,
     settings: &Settings,
     userid_secret: &str,
     store: &Store,
     accounts: &VerifiedCache,
+    sessions: &session::SessionTokens,
 ) -> Option<String> {
-    let header = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    if let Some(user_id) = presented.transport {
+        return Some(user_id.to_owned());
+    }
+    let header = presented.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    if let Some(token) = session::parse_bearer(header) {
+        return sessions.user_id(token);
+    }
     let credentials = basic::parse_basic(header)?;
     for policy in &settings.auth_policies {
         match policy.kind {

@@ -195,6 +195,7 @@ fn build_request(outer: &ApiRequest, sub: &SubRequest) -> ApiRequest {
         headers,
         body,
         origin_url: outer.origin_url.clone(),
+        transport_identity: outer.transport_identity.clone(),
     }
 }
 

@@ -128,10 +128,19 @@ pub enum Prepared {
     Batch,
 }
 
+/// The DNS-rebinding guard; a peer the listener authenticated itself (mutual TLS on the LAN)
+/// reaches us by a LAN address and is exempt.
+fn check_host(settings: &crate::settings::Settings, request: &ApiRequest) -> Result<(), ApiError> {
+    match request.transport_identity {
+        Some(_) => Ok(()),
+        None => guards::check_host(settings, request.header("host")),
+    }
+}
+
 async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     if let Some(location) = request.path.strip_prefix(SERVE_PREFIX) {
         if attach::enabled(&state.settings) && matches!(request.method, Method::GET | Method::HEAD) {
-            guards::check_host(&state.settings, request.header("host"))?;
+            check_host(&state.settings, request)?;
             let config = crate::plugins::attachments::AttachmentConfig::from_settings(&state.settings);
             let store = attach::file_store(&state.settings, &config);
             return Ok(crate::plugins::attachments::serve_file(&store, location).await);
@@ -166,6 +175,7 @@ pub async fn service_response(
             Ok(ApiResponse::json(200, &crate::http::openapi::document(&state.settings, host)))
         }
         Route::Permissions => service::permissions(state, request, user_id).await,
+        Route::Stats => service::stats(state, user_id).await,
         Route::Snapshot { bucket, collection, at } => {
             service::snapshot(state, user_id, bucket.clone(), collection.clone(), at).await
         }
@@ -188,7 +198,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     if guards::end_of_service(settings) == Some(true) {
         return Err(ApiError::Gone);
     }
-    guards::check_host(settings, request.header("host"))?;
+    check_host(settings, request)?;
 
     // Version prefix (URL-VERSION-REDIRECT, URL-VERSION-404).
     let path = request.path.as_str();
@@ -269,9 +279,16 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
             request.query
         )));
     }
-    let user_id =
-        auth::authenticate(&request.headers, settings, &state.userid_secret, &state.store, &state.verified_accounts)
-            .await;
+    let presented = auth::Presented { headers: &request.headers, transport: request.transport_identity.as_deref() };
+    let user_id = auth::authenticate(
+        presented,
+        settings,
+        &state.userid_secret,
+        &state.store,
+        &state.verified_accounts,
+        &state.sessions,
+    )
+    .await;
     let (mut place, attachment) = match route {
         Route::Batch => return Ok(Prepared::Batch),
         Route::Resource(place) => (place, None),

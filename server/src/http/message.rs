@@ -19,6 +19,8 @@ pub struct ApiRequest {
     pub body: Bytes,
     /// `http://host:port` as the client reached us (for absolute URLs).
     pub origin_url: String,
+    /// Who the listener says the peer is ([`crate::auth::TransportIdentity`]).
+    pub transport_identity: Option<std::sync::Arc<str>>,
 }
 
 impl ApiRequest {
@@ -142,6 +144,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             origin_url: String::new(),
+            transport_identity: None,
         };
         assert_eq!(request.query_pairs(), vec![("a".to_owned(), "2".to_owned()), ("b".into(), "x y".into())]);
     }

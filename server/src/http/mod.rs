@@ -17,6 +17,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 
+use crate::auth::TransportIdentity;
 use crate::error::ApiError;
 use message::{ApiRequest, ApiResponse};
 use state::AppState;
@@ -44,6 +45,7 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         headers: parts.headers,
         body: bytes::Bytes::new(),
         origin_url: format!("http://{host}"),
+        transport_identity: parts.extensions.get::<TransportIdentity>().map(|identity| identity.0.as_str().into()),
     };
     let response = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => {
@@ -52,6 +54,7 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         }
         Err(_) => dispatch::error_response(&state, &api, &ApiError::PayloadTooLarge { limit }),
     };
+    state.stats.record(response.status.as_u16());
     into_response(response)
 }
 

@@ -19,6 +19,8 @@ pub enum Route {
     Batch,
     Permissions,
     Flush,
+    /// `/__stats__`: live figures for the owner (Kintoun).
+    Stats,
     /// `/buckets/{bid}/snapshot/collections/{cid}@{ts}` (history plugin).
     Snapshot {
         bucket: String,
@@ -75,6 +77,7 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         "/batch" => Some(Route::Batch),
         "/permissions" => Some(Route::Permissions),
         "/__flush__" => Some(Route::Flush),
+        "/__stats__" => Some(Route::Stats),
         _ => None,
     };
     if route.is_some() {

@@ -241,3 +241,39 @@ pub async fn snapshot(
         })
         .await
 }
+
+/// The counters now, with object counts read from the storage.
+pub async fn stats_snapshot(state: &AppState) -> crate::stats::StatsSnapshot {
+    let counts = state.store.read(|tx| tx.object_counts()).await.unwrap_or_default();
+    let mut objects = crate::stats::ObjectCounts::default();
+    for (kind, n) in counts {
+        match kind.as_str() {
+            "bucket" => objects.buckets = n,
+            "collection" => objects.collections = n,
+            "group" => objects.groups = n,
+            "record" => objects.records = n,
+            "account" => objects.accounts = n,
+            _ => {}
+        }
+    }
+    state.stats.snapshot(objects)
+}
+
+/// `GET /v1/__stats__`: live figures, for `admin_principals` only.
+pub async fn stats(state: &AppState, user_id: Option<String>) -> Result<ApiResponse, ApiError> {
+    let Some(user) = user_id else { return Err(crate::auth::deny(&state.settings, None)) };
+    let admins = state.settings.admin_principals.clone();
+    let allowed = state
+        .store
+        .read(move |tx| {
+            let principals = crate::auth::principals(tx, Some(&user))?;
+            Ok::<_, ApiError>(principals.iter().any(|p| admins.contains(p)))
+        })
+        .await?;
+    if !allowed {
+        return Err(ApiError::Forbidden);
+    }
+    let snapshot = stats_snapshot(state).await;
+    let body = serde_json::to_value(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ApiResponse::json(200, &body))
+}

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::auth::session::SessionTokens;
 use crate::plugins::accounts::VerifiedCache;
 use crate::settings::Settings;
+use crate::stats::Stats;
 use crate::storage::Store;
 
 /// Shared, cheap to clone.
@@ -15,4 +17,8 @@ pub struct AppState {
     pub userid_secret: Arc<str>,
     /// Accounts whose password was verified recently.
     pub verified_accounts: Arc<VerifiedCache>,
+    /// Bearer tokens minted in-process (the desktop window's owner session).
+    pub sessions: SessionTokens,
+    /// Live counters for `/__stats__`.
+    pub stats: Stats,
 }

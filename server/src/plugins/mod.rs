@@ -1,8 +1,9 @@
 //! Kinto's built-in plugins, each a module: accounts, the personal bucket, history, the
-//! permissions endpoint, attachments, flush.
+//! permissions endpoint, attachments, flush, and the desktop owner account.
 
 pub mod accounts;
 pub mod attachments;
 pub mod default_bucket;
 pub mod history;
+pub mod owner;
 pub mod permissions;

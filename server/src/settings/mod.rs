@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub use crate::secrets::SecretsBackend;
 pub use crate::storage::sqlite::Durability;
 use values::{as_bool, as_i64, as_list, as_opt_string, as_opt_usize, as_string, as_usize};
 
@@ -95,6 +96,14 @@ pub struct Settings {
     pub durability: Durability,
     /// Read-only SQLite connections kept open.
     pub storage_readers: usize,
+    /// The desktop owner's account id, created on first start with a random password kept in
+    /// the secrets store, when it is the account administrator (`account_create_principals`
+    /// holds `account:<id>`). Empty: no owner.
+    pub owner_account: String,
+    /// Where secrets are kept: the OS keyring when it answers, or a 0600 file.
+    pub secrets_backend: SecretsBackend,
+    /// Who may read `/__stats__` and the other owner endpoints.
+    pub admin_principals: Vec<String>,
     /// Settings without a field of their own (cache expiry per bucket, endpoint toggles, ...).
     pub extra: BTreeMap<String, Value>,
     /// Raw `multiauth.*` keys, resolved into `auth_policies` by [`Settings::finish`].
@@ -157,6 +166,9 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             durability: Durability::Full,
             storage_readers: 4,
+            owner_account: "admin".into(),
+            secrets_backend: SecretsBackend::Auto,
+            admin_principals: vec!["account:admin".into()],
             extra: BTreeMap::new(),
             multiauth: BTreeMap::new(),
         }
@@ -371,6 +383,9 @@ impl Settings {
                 }
             }
             "storage_readers" => self.storage_readers = as_usize(&value).map_err(err)?.clamp(1, 64),
+            "owner_account" => self.owner_account = as_opt_string(&value).map_err(err)?.unwrap_or_default(),
+            "secrets_backend" => self.secrets_backend = as_string(&value).map_err(err)?.parse().map_err(err)?,
+            "admin_principals" => self.admin_principals = as_list(&value).map_err(err)?,
             _ if key.starts_with("multiauth.") => {
                 self.multiauth.insert(key.to_owned(), value);
             }
@@ -446,6 +461,9 @@ impl Settings {
 /// Keys that are looked up in the environment even when no file mentions them.
 const KNOWN_KEYS: &[&str] = &[
     "bind",
+    "owner_account",
+    "secrets_backend",
+    "admin_principals",
     "data_dir",
     "project_name",
     "project_version",

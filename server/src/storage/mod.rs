@@ -153,6 +153,9 @@ pub trait Tx {
 
     /// Makes `members` exactly the holders of the group principal `group_uri`.
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()>;
+
+    /// How many live objects each resource kind holds (`bucket`, `record`, ...).
+    fn object_counts(&mut self) -> StorageResult<Vec<(String, u64)>>;
 }
 
 /// A job run inside a transaction; it reports whether its changes are kept.

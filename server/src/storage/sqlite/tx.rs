@@ -354,6 +354,17 @@ impl Tx for SqliteTx<'_> {
             .map_err(map_err)
     }
 
+    fn object_counts(&mut self) -> StorageResult<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT resource_name, COUNT(*) FROM objects WHERE deleted = 0 GROUP BY resource_name")
+            .map_err(map_err)?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))).map_err(map_err)?;
+        rows.map(|row| row.map(|(name, n)| (name, u64::try_from(n).unwrap_or(0))))
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
     fn member_of(&mut self, user_ids: &[&str]) -> StorageResult<Vec<String>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
