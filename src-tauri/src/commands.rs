@@ -47,7 +47,7 @@ pub fn status(state: State<'_, AppState>) -> StatusView {
 /// The owner's password, for the status page's "Show password" (only on request).
 #[tauri::command]
 pub fn owner_password(state: State<'_, AppState>) -> Result<String, DesktopError> {
-    Ok(state.control.owner()?.password)
+    state.control.owner()?.password.ok_or(DesktopError::NoOwnerPassword)
 }
 
 /// The most recent log lines (oldest first), 200 unless told.

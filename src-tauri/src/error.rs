@@ -13,6 +13,8 @@ pub enum DesktopError {
     NotRunning(Option<String>),
     #[error("the owner account is disabled (owner_account is empty)")]
     NoOwner,
+    #[error("the owner's password is not stored here (the account was created elsewhere)")]
+    NoOwnerPassword,
     #[error("cannot write the config file {path}: {source}")]
     WriteConfig { path: PathBuf, source: std::io::Error },
     #[error("the config file {0} is not the desktop's own TOML file: set the port there yourself (bind = \"127.0.0.1:PORT\")")]

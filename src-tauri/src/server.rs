@@ -47,7 +47,8 @@ pub struct Status {
 pub struct OwnerInfo {
     pub account: String,
     pub user_id: String,
-    pub password: String,
+    /// `None` when the account was created elsewhere and its password never stored.
+    pub password: Option<String>,
     pub source: String,
 }
 
@@ -168,8 +169,15 @@ impl ServerControl {
             account: owner.account.clone(),
             user_id: owner.user_id.clone(),
             password: owner.password.clone(),
-            source: describe_source(&owner.source),
+            source: owner
+                .source
+                .as_ref()
+                .map(describe_source)
+                .unwrap_or_else(|| "nowhere: the account existed before, its password was never stored".to_owned()),
         });
+        if owner.as_ref().is_some_and(|_| server.owner().is_some_and(|o| o.created)) {
+            tracing::info!("first start: created the owner account and its password");
+        }
         let token = owner.as_ref().map(|owner| server.session_token(&owner.user_id));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tauri::async_runtime::spawn(server.run(listener, async move {
