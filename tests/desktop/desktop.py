@@ -214,8 +214,8 @@ def find_menu():
 
 def menu_items(dest, path):
     """{label: id} of the menu's items."""
-    layout = gdbus("--dest", dest, "--object-path", path, "--method", "com.canonical.dbusmenu.GetLayout",
-                   "0", "-1", "[]").stdout
+    layout = gdbus("--dest", dest, "--object-path", path, "--method", "com.canonical.dbusmenu.GetLayout", "--",
+                   "0", "-1", "@as []").stdout
     items = {}
     # Each item reads `(<id>, {'label': <'text'>, ...}, [...])`; pick id/label pairs.
     import re
@@ -228,8 +228,8 @@ def menu_items(dest, path):
 
 
 def click_menu(dest, path, item_id):
-    result = gdbus("--dest", dest, "--object-path", path, "--method", "com.canonical.dbusmenu.Event",
-                   str(item_id), "clicked", "<0>", "0")
+    result = gdbus("--dest", dest, "--object-path", path, "--method", "com.canonical.dbusmenu.Event", "--",
+                   str(item_id), '"clicked"', "<0>", "0")
     if result.returncode != 0:
         fail(f"dbusmenu Event failed: {result.stderr}")
 

@@ -11,12 +11,15 @@ started=$SECONDS
 cargo build -p kintoun-desktop
 echo "test-desktop: build took $((SECONDS - started)) s"
 
-gui() { xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- python3 "$@"; }
 cd tests/desktop
+# A private session bus that activates nothing on demand (session.conf): no stray keyring or
+# accessibility daemons, and no keyring unless a test starts one.
+bus() { dbus-run-session --config-file="$PWD/session.conf" -- "$@"; }
+gui() { xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session --config-file="$PWD/session.conf" -- python3 "$@"; }
 tests_started=$SECONDS
 gui smoke.py
 gui webdriver.py
 gui second_instance.py
-dbus-run-session -- python3 keyring.py
-dbus-run-session -- python3 keyring.py --fallback
+bus python3 keyring.py
+bus python3 keyring.py --fallback
 echo "test-desktop: all passed; tests took $((SECONDS - tests_started)) s"
