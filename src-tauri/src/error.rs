@@ -17,7 +17,9 @@ pub enum DesktopError {
     NoOwnerPassword,
     #[error("cannot write the config file {path}: {source}")]
     WriteConfig { path: PathBuf, source: std::io::Error },
-    #[error("the config file {0} is not the desktop's own TOML file: set the port there yourself (bind = \"127.0.0.1:PORT\")")]
+    #[error(
+        "the config file {0} is not the desktop's own TOML file: set the port there yourself (bind = \"127.0.0.1:PORT\")"
+    )]
     ForeignConfig(PathBuf),
     #[error("cannot read the config file {path}: {message}")]
     ReadConfig { path: PathBuf, message: String },

@@ -2,15 +2,15 @@
 //! a buffer of the most recent lines that the window shows (`recent_logs`).
 
 use std::collections::VecDeque;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
-use tracing_subscriber::{EnvFilter, Layer};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// How many lines the buffer keeps.
 const KEEP: usize = 500;
@@ -70,6 +70,15 @@ impl<'a> MakeWriter<'a> for RecentLogs {
     }
 }
 
+/// Why logging could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LoggingError {
+    #[error("cannot create the log directory {path}: {source}")]
+    Dir { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    File(#[from] tracing_appender::rolling::InitError),
+}
+
 /// What `init` returns: the buffer, and the guard that flushes the file writer when dropped.
 pub struct Logging {
     pub recent: RecentLogs,
@@ -77,18 +86,25 @@ pub struct Logging {
 }
 
 /// Installs the global subscriber (level from `KINTOUN_LOG`, default `info`).
-pub fn init(data_dir: &Path) -> Result<Logging, tracing_appender::rolling::InitError> {
+pub fn init(data_dir: &Path) -> Result<Logging, LoggingError> {
+    let dir = data_dir.join("logs");
+    std::fs::create_dir_all(&dir).map_err(|source| LoggingError::Dir { path: dir.clone(), source })?;
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix("kintoun-desktop")
         .filename_suffix("log")
         .max_log_files(7)
-        .build(data_dir.join("logs"))?;
+        .build(&dir)?;
     let (file, guard) = tracing_appender::non_blocking(appender);
     let recent = RecentLogs::default();
     let filter = || EnvFilter::try_from_env("KINTOUN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter()))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .with_filter(filter()),
+        )
         .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(file).with_filter(filter()))
         .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(recent.clone()).with_filter(filter()))
         .init();
@@ -107,7 +123,10 @@ mod tests {
             let _ = writeln!(writer, "line {i}");
         }
         let tail = logs.tail(3);
-        assert_eq!(tail, vec![format!("line {}", KEEP + 7), format!("line {}", KEEP + 8), format!("line {}", KEEP + 9)]);
+        assert_eq!(
+            tail,
+            vec![format!("line {}", KEEP + 7), format!("line {}", KEEP + 8), format!("line {}", KEEP + 9)]
+        );
         assert_eq!(logs.tail(usize::MAX).len(), KEEP);
     }
 }

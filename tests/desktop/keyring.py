@@ -8,6 +8,7 @@ Run as `dbus-run-session -- python3 keyring.py [--fallback]` (run.sh does).
 
 import contextlib
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -32,18 +33,29 @@ def start_keyring(sandbox):
 
 
 def keyring_entries(sandbox):
-    """{username: secret} of the keyring items of service `kintoun`."""
+    """{username: secret} of the keyring items of service `kintoun` (secret-tool prints each
+    item's label `keyring:<username>@<service>` and secret on stdout, attributes on stderr)."""
     result = subprocess.run(["secret-tool", "search", "--all", "--unlock", "service", "kintoun"],
                             env=sandbox.env(), capture_output=True, text=True, timeout=60)
     entries, user = {}, None
-    for line in (result.stdout + result.stderr).splitlines():
+    for line in result.stdout.splitlines():
         line = line.strip()
-        if line.startswith("attribute.username = "):
-            user = line.split(" = ", 1)[1]
+        if line.startswith("label = keyring:"):
+            user = line[len("label = keyring:"):].rsplit("@", 1)[0]
         if line.startswith("secret = ") and user is not None:
             entries[user] = line.split(" = ", 1)[1]
             user = None
     return entries
+
+
+def stop_keyring():
+    """Stops the gnome-keyring-daemon this test started (the owner of org.freedesktop.secrets)."""
+    answer = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
+                             "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                             "org.freedesktop.secrets"], capture_output=True, text=True, timeout=30).stdout
+    found = re.search(r"uint32 (\d+)", answer)
+    if found:
+        os.kill(int(found.group(1)), signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -63,6 +75,13 @@ def running(sandbox, **env):
 
 def with_keyring(sandbox):
     start_keyring(sandbox)
+    try:
+        keyring_round_trip(sandbox)
+    finally:
+        stop_keyring()
+
+
+def keyring_round_trip(sandbox):
     with running(sandbox, KINTOUN_SECRETS_BACKEND="keyring"):
         entries = keyring_entries(sandbox)
         data_dir = str(sandbox.data_dir)

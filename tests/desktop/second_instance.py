@@ -24,6 +24,9 @@ def main():
         log(f"second instance exited with {code}")
         if code != 0:
             fail(f"the second instance exited with {code}")
+        second_log = sandbox.logs[1].read_text(errors="replace")
+        if "Kintoun is serving" in second_log or "storage opened" in second_log:
+            fail(f"the second instance opened the storage or served:\n{second_log}")
         if port_open(other_port):
             fail(f"something listens on the second instance's port {other_port}")
         status, _ = get(sandbox.url("/__heartbeat__"))

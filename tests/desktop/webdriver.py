@@ -15,7 +15,7 @@ import urllib.request
 
 from desktop import APP, Sandbox, fail, free_port, log, owner_password_file, wait_for, wait_heartbeat
 
-ELEMENT = "element-6066-11e4-a52e-4f735ed2a9ee"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 
 class Driver:
@@ -40,7 +40,10 @@ class Driver:
         self.session = value["sessionId"]
 
     def find(self, css):
-        return self.call("POST", f"/session/{self.session}/element", {"using": "css selector", "value": css})[ELEMENT]
+        found = self.call("POST", f"/session/{self.session}/element", {"using": "css selector", "value": css})
+        if not isinstance(found, dict) or ELEMENT not in found:
+            fail(f"no element {css}: {found}")
+        return found[ELEMENT]
 
     def text(self, css):
         try:
@@ -103,8 +106,8 @@ def status_page(sandbox, driver):
     if driver.text("#password") == (expected := owner_password_file(sandbox)):
         fail("the password is shown before the click")
     driver.click("#show-password")
-    shown = wait_for(lambda: driver.text("#password") == expected, "the password after the click")
-    log(f"clicked 'Show password': the owner's password appeared ({shown}); button now says "
+    wait_for(lambda: driver.text("#password") == expected, "the password after the click")
+    log(f"clicked 'Show password': the owner's password appeared; button now says "
         f"'{driver.text('#show-password')}'")
 
 
