@@ -114,6 +114,10 @@ pub enum ApiError {
     /// 401 errno 999 for an anonymous listing of accounts (ACCT-READ).
     #[error("cannot read accounts")]
     CannotReadAccounts,
+    /// 401 errno 104: a bearer token that is unknown, revoked, expired or sent from another
+    /// origin than the one it is bound to.
+    #[error("token refused: {0}")]
+    TokenRefused(&'static str),
     /// 403 for an authenticated caller without the permission.
     #[error("forbidden")]
     Forbidden,
@@ -177,7 +181,7 @@ impl ApiError {
             | ApiError::AttachmentImmutable => 400,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::NotAcceptable => 406,
-            ApiError::Unauthorized { .. } | ApiError::CannotReadAccounts => 401,
+            ApiError::Unauthorized { .. } | ApiError::CannotReadAccounts | ApiError::TokenRefused(_) => 401,
             ApiError::Forbidden => 403,
             ApiError::ObjectNotFound { .. }
             | ApiError::MissingParent { .. }
@@ -199,7 +203,7 @@ impl ApiError {
             | ApiError::BadRequest(_)
             | ApiError::UnsupportedMediaType { .. }
             | ApiError::NotAcceptable => Errno::InvalidParameters,
-            ApiError::Unauthorized { .. } => Errno::MissingAuthToken,
+            ApiError::Unauthorized { .. } | ApiError::TokenRefused(_) => Errno::MissingAuthToken,
             ApiError::Forbidden => Errno::Forbidden,
             ApiError::ObjectNotFound { .. } => Errno::InvalidResourceId,
             ApiError::MissingParent { .. } | ApiError::UnknownRoute => Errno::MissingResource,
@@ -257,6 +261,7 @@ impl ApiError {
                 (Some(text), Some(json!([detail.to_json()])))
             }
             ApiError::Unauthorized { .. } => (Some("Please authenticate yourself to use this endpoint.".into()), None),
+            ApiError::TokenRefused(why) => (Some((*why).to_owned()), None),
             ApiError::Forbidden => (Some("This user cannot access this resource.".into()), None),
             ApiError::CannotReadAccounts => (None, None),
             ApiError::ObjectNotFound { id, resource_name } | ApiError::MissingParent { id, resource_name } => {

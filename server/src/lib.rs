@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod owner_client;
 pub mod plugins;
 pub mod pyfmt;
 pub mod resource;
@@ -54,6 +55,8 @@ pub enum ServeError {
     Secrets(#[from] secrets::SecretError),
     #[error(transparent)]
     Owner(#[from] plugins::owner::OwnerError),
+    #[error("cannot load the stored state: {0}")]
+    Load(String),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -106,6 +109,7 @@ impl Server {
         };
         let (store, backend) = open_store(&settings)?;
         let owner = plugins::owner::ensure(&settings, &store, &secrets).await?;
+        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         let mut settings = settings;
         settings.data_dir = Some(dir.clone());
         let state = http::state::AppState {
@@ -115,6 +119,7 @@ impl Server {
             verified_accounts: Arc::default(),
             sessions: auth::session::SessionTokens::default(),
             stats: Stats::new(&dir.join(DATABASE_FILE)),
+            apps: Arc::new(apps),
         };
         Ok(Server { state, backend, secrets, owner })
     }

@@ -23,6 +23,15 @@ enum Command {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// Connected apps: list pending requests and apps, approve or deny a request, revoke an app.
+    Apps {
+        #[command(subcommand)]
+        action: Option<AppsAction>,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
     /// Print the owner account and its password (kept in the OS keyring or the data dir).
     Owner {
         #[arg(long)]
@@ -42,6 +51,16 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum AppsAction {
+    /// Grant a pending connection request.
+    Approve { request: String },
+    /// Refuse a pending connection request.
+    Deny { request: String },
+    /// Revoke an app: its token stops working and its permissions go.
+    Revoke { app: String },
 }
 
 #[derive(Subcommand)]
@@ -77,6 +96,49 @@ async fn add_account(name: String, options: LoadOptions) -> Result<(), String> {
         secret_store(&settings)?.set(PASSWORD_SECRET, password).map_err(|e| e.to_string())?;
     }
     println!("account:{name} saved");
+    Ok(())
+}
+
+async fn apps(action: Option<AppsAction>, options: LoadOptions) -> Result<(), String> {
+    use reqwest::Method;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let client = kintoun::owner_client::OwnerClient::new(&settings)?;
+    let text = |value: &serde_json::Value, key: &str| value.get(key).and_then(|v| v.as_str()).unwrap_or("-").to_owned();
+    let scopes = |value: &serde_json::Value| {
+        let list = value.get("scopes").and_then(|s| s.as_array()).cloned().unwrap_or_default();
+        list.iter()
+            .map(|s| format!("{}/{}:{}", text(s, "bucket"), text(s, "collection"), text(s, "access")))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match action {
+        None => {
+            let listing = client.call(Method::GET, "/__apps__", None).await?;
+            for request in listing["pending"].as_array().into_iter().flatten() {
+                let (id, name, origin) = (text(request, "id"), text(request, "name"), text(request, "origin"));
+                println!("pending  {id}  {name}  {origin}  {}", scopes(request));
+            }
+            for app in listing["apps"].as_array().into_iter().flatten() {
+                let (id, name, origin) = (text(app, "id"), text(app, "name"), text(app, "origin"));
+                println!("app      {id}  {name}  {origin}  {}", scopes(app));
+            }
+        }
+        Some(AppsAction::Approve { request }) => {
+            let body = serde_json::json!({"approve": true});
+            let decided = client.call(Method::POST, &format!("/__apps__/requests/{request}"), Some(&body)).await?;
+            println!("approved {} ({})", text(&decided, "name"), scopes(&decided));
+        }
+        Some(AppsAction::Deny { request }) => {
+            let body = serde_json::json!({"approve": false});
+            let decided = client.call(Method::POST, &format!("/__apps__/requests/{request}"), Some(&body)).await?;
+            println!("denied {}", text(&decided, "name"));
+        }
+        Some(AppsAction::Revoke { app }) => {
+            let revoked = client.call(Method::DELETE, &format!("/__apps__/{app}"), None).await?;
+            println!("revoked {} ({})", text(&revoked["data"], "name"), text(&revoked["data"], "principal"));
+        }
+    }
     Ok(())
 }
 
@@ -153,6 +215,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind, data_dir, config } => runtime.block_on(serve(LoadOptions { config, bind, data_dir })),
+        Command::Apps { action, config, data_dir } => {
+            runtime.block_on(apps(action, LoadOptions { config, bind: None, data_dir }))
+        }
         Command::Owner { data_dir, config } => show_owner(LoadOptions { config, bind: None, data_dir }),
         Command::Account { action: AccountAction::Add { name, data_dir, config } } => {
             runtime.block_on(add_account(name, LoadOptions { config, bind: None, data_dir }))

@@ -27,9 +27,16 @@ pub struct Presented<'a> {
     pub transport: Option<&'a str>,
 }
 
-/// The authenticated user id of a request: a transport identity, else a live session token
-/// (`Bearer`), else the first policy of `multiauth.policies` that recognises its Basic
-/// credentials (AUTH-MULTI); none is anonymous.
+impl Presented<'_> {
+    fn origin(&self) -> Option<&str> {
+        self.headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The authenticated user id of a request: a transport identity, else a bearer token (a live
+/// session token, or a connected app's token, which must come from its own origin), else the
+/// first policy of `multiauth.policies` that recognises its Basic credentials (AUTH-MULTI);
+/// none is anonymous. A refused app token is an error, not anonymity.
 pub async fn authenticate(
     presented: Presented<'_>,
     settings: &Settings,
@@ -37,14 +44,34 @@ pub async fn authenticate(
     store: &Store,
     accounts: &VerifiedCache,
     sessions: &session::SessionTokens,
-) -> Option<String> {
+) -> Result<Option<String>, ApiError> {
     if let Some(user_id) = presented.transport {
-        return Some(user_id.to_owned());
+        return Ok(Some(user_id.to_owned()));
     }
-    let header = presented.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let Some(header) = presented.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
     if let Some(token) = session::parse_bearer(header) {
-        return sessions.user_id(token);
+        if let Some(user_id) = sessions.user_id(token) {
+            return Ok(Some(user_id));
+        }
+        return match crate::plugins::apps::check_token(store, token, presented.origin()).await {
+            crate::plugins::apps::TokenCheck::Valid(user_id) => Ok(Some(user_id)),
+            crate::plugins::apps::TokenCheck::Refused(why) => Err(ApiError::TokenRefused(why)),
+            crate::plugins::apps::TokenCheck::NotApp => Ok(None),
+        };
     }
+    Ok(basic_user(header, settings, userid_secret, store, accounts).await)
+}
+
+/// The user id of Basic credentials under the configured policies.
+async fn basic_user(
+    header: &str,
+    settings: &Settings,
+    userid_secret: &str,
+    store: &Store,
+    accounts: &VerifiedCache,
+) -> Option<String> {
     let credentials = basic::parse_basic(header)?;
     for policy in &settings.auth_policies {
         match policy.kind {

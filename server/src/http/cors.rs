@@ -38,11 +38,13 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// The `Access-Control-Allow-Origin` value for a request's `Origin`, or the 400 refusal.
-pub fn allow_origin(settings: &Settings, origin: &str) -> Result<String, ApiError> {
+/// `also_allowed`: the origin is allowed whatever `cors_origins` says (the server's own
+/// origin, an approved app's, or any origin on the connect endpoints).
+pub fn allow_origin(settings: &Settings, origin: &str, also_allowed: bool) -> Result<String, ApiError> {
     if settings.cors_origins.iter().any(|p| p == "*") {
         return Ok("*".to_owned());
     }
-    if settings.cors_origins.iter().any(|p| glob_match(p, origin)) {
+    if also_allowed || settings.cors_origins.iter().any(|p| glob_match(p, origin)) {
         return Ok(origin.to_owned());
     }
     Err(ApiError::invalid(Location::Header, Some("Origin"), format!("{origin} not allowed")))
@@ -53,7 +55,12 @@ fn mandatory(name: &str) -> Detail {
 }
 
 /// Answers `OPTIONS` on an API route (CORS-PREFLIGHT).
-pub fn preflight(settings: &Settings, request: &ApiRequest, route: &Route) -> Result<ApiResponse, ApiError> {
+pub fn preflight(
+    settings: &Settings,
+    request: &ApiRequest,
+    route: &Route,
+    also_allowed: bool,
+) -> Result<ApiResponse, ApiError> {
     let origin = request.header("origin");
     let method = request.header("access-control-request-method");
     let (Some(origin), Some(method)) = (origin, method) else {
@@ -66,7 +73,7 @@ pub fn preflight(settings: &Settings, request: &ApiRequest, route: &Route) -> Re
         }
         return Err(ApiError::Invalid(details));
     };
-    let allowed_origin = allow_origin(settings, origin)?;
+    let allowed_origin = allow_origin(settings, origin, also_allowed)?;
     if !route.methods().iter().any(|m| m.as_str() == method) && method != "OPTIONS" {
         return Err(ApiError::invalid(Location::Header, Some("Access-Control-Request-Method"), "Method not allowed"));
     }

@@ -46,6 +46,15 @@ pub fn error_response(state: &AppState, request: &ApiRequest, err: &ApiError) ->
     response
 }
 
+/// Origins allowed besides `cors_origins`: the server's own (the admin UI it serves), those of
+/// approved apps, and any origin on the connect endpoints (the owner's consent decides there).
+fn origin_also_allowed(state: &AppState, request: &ApiRequest, origin: &str) -> bool {
+    origin == request.origin_url
+        || state.apps.origin_approved(origin)
+        || request.path == "/v1/connect"
+        || request.path.starts_with("/v1/connect/")
+}
+
 /// Adds the headers every response carries.
 pub fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse) {
     let settings = &state.settings;
@@ -55,7 +64,7 @@ pub fn finish(state: &AppState, request: &ApiRequest, response: &mut ApiResponse
     }
     response.set_header("access-control-expose-headers", cors::EXPOSED_HEADERS);
     if let Some(origin) = request.header("origin") {
-        if let Ok(allowed) = cors::allow_origin(settings, origin) {
+        if let Ok(allowed) = cors::allow_origin(settings, origin, origin_also_allowed(state, request, origin)) {
             response.set_header("access-control-allow-origin", allowed);
         }
     }
@@ -176,6 +185,12 @@ pub async fn service_response(
         }
         Route::Permissions => service::permissions(state, request, user_id).await,
         Route::Stats => service::stats(state, user_id).await,
+        Route::Connect
+        | Route::ConnectRequest(_)
+        | Route::ConnectToken(_)
+        | Route::Apps
+        | Route::AppRequest(_)
+        | Route::App(_) => crate::http::connect::answer(state, request, route, user_id).await,
         Route::Snapshot { bucket, collection, at } => {
             service::snapshot(state, user_id, bucket.clone(), collection.clone(), at).await
         }
@@ -246,10 +261,11 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     }
 
     if request.method == Method::OPTIONS {
-        return cors::preflight(settings, request, &route).map(Prepared::Done);
+        let also = request.header("origin").is_some_and(|origin| origin_also_allowed(state, request, origin));
+        return cors::preflight(settings, request, &route, also).map(Prepared::Done);
     }
     if let Some(origin) = request.header("origin") {
-        cors::allow_origin(settings, origin)?;
+        cors::allow_origin(settings, origin, origin_also_allowed(state, request, origin))?;
     }
     if !route.methods().contains(&request.method) || !endpoint_enabled(state, &route, &request.method) {
         return Err(ApiError::MethodNotAllowed { allow: route.allow_header(", ") });
@@ -279,6 +295,13 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
             request.query
         )));
     }
+    let anonymous_write = resource::writes(&request.method)
+        && request.transport_identity.is_none()
+        && request.header("authorization").is_none()
+        && !matches!(route, Route::Connect | Route::ConnectToken(_));
+    if settings.writes_require_authorization && anonymous_write {
+        return Err(auth::deny(settings, None));
+    }
     let presented = auth::Presented { headers: &request.headers, transport: request.transport_identity.as_deref() };
     let user_id = auth::authenticate(
         presented,
@@ -288,7 +311,7 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
         &state.verified_accounts,
         &state.sessions,
     )
-    .await;
+    .await?;
     let (mut place, attachment) = match route {
         Route::Batch => return Ok(Prepared::Batch),
         Route::Resource(place) => (place, None),

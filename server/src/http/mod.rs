@@ -3,6 +3,7 @@
 
 pub mod attachment;
 pub mod batch;
+pub mod connect;
 pub mod cors;
 pub mod dispatch;
 pub mod guards;

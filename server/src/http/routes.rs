@@ -21,6 +21,18 @@ pub enum Route {
     Flush,
     /// `/__stats__`: live figures for the owner (Kintoun).
     Stats,
+    /// `/connect`: an app asks for access (Kintoun's connect flow).
+    Connect,
+    /// `/connect/{id}`: the app polls its request.
+    ConnectRequest(String),
+    /// `/connect/{id}/token`: the app trades its code and PKCE verifier for a token.
+    ConnectToken(String),
+    /// `/__apps__`: pending requests and connected apps, for the owner.
+    Apps,
+    /// `/__apps__/requests/{id}`: the owner approves or denies a request.
+    AppRequest(String),
+    /// `/__apps__/{id}`: the owner revokes an app.
+    App(String),
     /// `/buckets/{bid}/snapshot/collections/{cid}@{ts}` (history plugin).
     Snapshot {
         bucket: String,
@@ -38,6 +50,7 @@ const READ_METHODS: &[Method] = &[Method::GET, Method::HEAD];
 const BATCH_METHODS: &[Method] = &[Method::POST];
 const HISTORY_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::DELETE];
 const ATTACHMENT_METHODS: &[Method] = &[Method::POST, Method::DELETE];
+const DELETE_METHODS: &[Method] = &[Method::DELETE];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
@@ -46,7 +59,10 @@ impl Route {
             Route::Resource(place) if place.kind == Kind::History => HISTORY_METHODS,
             Route::Resource(place) if place.id.is_none() => PLURAL_METHODS,
             Route::Resource(_) => OBJECT_METHODS,
-            Route::Batch | Route::Flush => BATCH_METHODS,
+            Route::Batch | Route::Flush | Route::Connect | Route::ConnectToken(_) | Route::AppRequest(_) => {
+                BATCH_METHODS
+            }
+            Route::App(_) => DELETE_METHODS,
             Route::Attachment(_) => ATTACHMENT_METHODS,
             _ => READ_METHODS,
         }
@@ -102,6 +118,12 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         ["buckets", b, "collections", c] => Place::object(Kind::Collection, vec![b.to_string()], c.to_string()),
         ["buckets", b, "groups"] => Place::list(Kind::Group, vec![b.to_string()]),
         ["buckets", b, "history"] => Place::list(Kind::History, vec![b.to_string()]),
+        ["connect"] => return Ok(Some(Route::Connect)),
+        ["connect", id] => return Ok(Some(Route::ConnectRequest(id.to_string()))),
+        ["connect", id, "token"] => return Ok(Some(Route::ConnectToken(id.to_string()))),
+        ["__apps__"] => return Ok(Some(Route::Apps)),
+        ["__apps__", "requests", id] => return Ok(Some(Route::AppRequest(id.to_string()))),
+        ["__apps__", id] => return Ok(Some(Route::App(id.to_string()))),
         ["buckets", b, "snapshot", "collections", at] => {
             let (collection, at) = at.rsplit_once('@').unwrap_or((at, ""));
             return Ok(Some(Route::Snapshot {

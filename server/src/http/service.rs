@@ -259,8 +259,8 @@ pub async fn stats_snapshot(state: &AppState) -> crate::stats::StatsSnapshot {
     state.stats.snapshot(objects)
 }
 
-/// `GET /v1/__stats__`: live figures, for `admin_principals` only.
-pub async fn stats(state: &AppState, user_id: Option<String>) -> Result<ApiResponse, ApiError> {
+/// Refuses callers who are not among `admin_principals` (401 anonymous, 403 others).
+pub async fn require_admin(state: &AppState, user_id: Option<String>) -> Result<(), ApiError> {
     let Some(user) = user_id else { return Err(crate::auth::deny(&state.settings, None)) };
     let admins = state.settings.admin_principals.clone();
     let allowed = state
@@ -270,9 +270,12 @@ pub async fn stats(state: &AppState, user_id: Option<String>) -> Result<ApiRespo
             Ok::<_, ApiError>(principals.iter().any(|p| admins.contains(p)))
         })
         .await?;
-    if !allowed {
-        return Err(ApiError::Forbidden);
-    }
+    if allowed { Ok(()) } else { Err(ApiError::Forbidden) }
+}
+
+/// `GET /v1/__stats__`: live figures, for `admin_principals` only.
+pub async fn stats(state: &AppState, user_id: Option<String>) -> Result<ApiResponse, ApiError> {
+    require_admin(state, user_id).await?;
     let snapshot = stats_snapshot(state).await;
     let body = serde_json::to_value(&snapshot).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(ApiResponse::json(200, &body))

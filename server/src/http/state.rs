@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::session::SessionTokens;
 use crate::plugins::accounts::VerifiedCache;
+use crate::plugins::apps::AppRegistry;
 use crate::settings::Settings;
 use crate::stats::Stats;
 use crate::storage::Store;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub sessions: SessionTokens,
     /// Live counters for `/__stats__`.
     pub stats: Stats,
+    /// Connected apps: pending connection requests and approved origins.
+    pub apps: Arc<AppRegistry>,
 }

@@ -2,6 +2,7 @@
 //! permissions endpoint, attachments, flush, and the desktop owner account.
 
 pub mod accounts;
+pub mod apps;
 pub mod attachments;
 pub mod default_bucket;
 pub mod history;

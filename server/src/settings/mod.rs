@@ -74,6 +74,9 @@ pub struct Settings {
     pub experimental_collection_schema_validation: bool,
     pub experimental_permissions_endpoint: bool,
     pub cors_origins: Vec<String>,
+    /// Writes without an `Authorization` header are refused with a 401 (a cross-site form
+    /// can never write), whatever the permissions say. Kinto: false.
+    pub writes_require_authorization: bool,
     pub cors_max_age_seconds: i64,
     pub retry_after_seconds: u64,
     pub backoff: Option<u64>,
@@ -146,7 +149,10 @@ impl Default for Settings {
                 .collect(),
             experimental_collection_schema_validation: true,
             experimental_permissions_endpoint: true,
-            cors_origins: vec!["*".into()],
+            // Browser extensions and the desktop window; approved apps and the server's own
+            // origin are added at run time. Kinto's `*` would let any web page in.
+            cors_origins: DEFAULT_CORS_ORIGINS.iter().map(|s| s.to_string()).collect(),
+            writes_require_authorization: true,
             cors_max_age_seconds: 3600,
             retry_after_seconds: 3,
             backoff: None,
@@ -185,6 +191,15 @@ pub struct LoadOptions {
     /// `--data-dir`: wins over everything.
     pub data_dir: Option<PathBuf>,
 }
+
+/// Kintoun's default `cors_origins`.
+pub const DEFAULT_CORS_ORIGINS: &[&str] = &[
+    "moz-extension://*",
+    "chrome-extension://*",
+    "safari-web-extension://*",
+    "tauri://localhost",
+    "http://tauri.localhost",
+];
 
 /// Settings that exist only in Kinto's Python world; accepted and ignored with a warning.
 fn is_python_only(key: &str) -> bool {
@@ -277,6 +292,9 @@ impl Settings {
         if let Some(bind) = parsed.bind {
             self.bind = bind;
         }
+        // A Kinto configuration keeps Kinto's web defaults unless it says otherwise.
+        self.cors_origins = vec!["*".into()];
+        self.writes_require_authorization = false;
         let mut keys = Vec::new();
         for (key, value) in parsed.settings {
             self.apply(&key, ini::parse_value(&value))?;
@@ -352,6 +370,7 @@ impl Settings {
                 self.experimental_permissions_endpoint = as_bool(&value).map_err(err)?
             }
             "cors_origins" => self.cors_origins = as_list(&value).map_err(err)?,
+            "writes_require_authorization" => self.writes_require_authorization = as_bool(&value).map_err(err)?,
             "cors_max_age_seconds" => self.cors_max_age_seconds = as_i64(&value).map_err(err)?,
             "retry_after_seconds" => self.retry_after_seconds = as_usize(&value).map_err(err)? as u64,
             "backoff" => self.backoff = as_opt_usize(&value).map_err(err)?.map(|n| n as u64),
@@ -461,6 +480,7 @@ impl Settings {
 /// Keys that are looked up in the environment even when no file mentions them.
 const KNOWN_KEYS: &[&str] = &[
     "bind",
+    "writes_require_authorization",
     "owner_account",
     "secrets_backend",
     "admin_principals",

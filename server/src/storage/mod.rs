@@ -154,6 +154,9 @@ pub trait Tx {
     /// Makes `members` exactly the holders of the group principal `group_uri`.
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()>;
 
+    /// Removes `principal` from every ACL; returns the object URIs that named it.
+    fn remove_principal_aces(&mut self, principal: &str) -> StorageResult<Vec<String>>;
+
     /// How many live objects each resource kind holds (`bucket`, `record`, ...).
     fn object_counts(&mut self) -> StorageResult<Vec<(String, u64)>>;
 }

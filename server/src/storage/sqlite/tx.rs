@@ -354,6 +354,17 @@ impl Tx for SqliteTx<'_> {
             .map_err(map_err)
     }
 
+    fn remove_principal_aces(&mut self, principal: &str) -> StorageResult<Vec<String>> {
+        self.require_writable()?;
+        let mut stmt =
+            self.conn.prepare_cached("DELETE FROM aces WHERE principal = ? RETURNING object_id").map_err(map_err)?;
+        let rows = stmt.query_map(params![principal], |row| row.get::<_, String>(0)).map_err(map_err)?;
+        let mut uris = rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        uris.sort();
+        uris.dedup();
+        Ok(uris)
+    }
+
     fn object_counts(&mut self) -> StorageResult<Vec<(String, u64)>> {
         let mut stmt = self
             .conn
