@@ -128,7 +128,13 @@ fn toggle_autostart(app: &AppHandle) {
     let launcher = app.autolaunch();
     let result = match launcher.is_enabled() {
         Ok(true) => launcher.disable(),
-        Ok(false) => launcher.enable(),
+        Ok(false) => {
+            // The launcher writes ~/.config/autostart/ but creates only its last level.
+            if let Some(dirs) = directories::BaseDirs::new() {
+                let _ = std::fs::create_dir_all(dirs.home_dir().join(".config"));
+            }
+            launcher.enable()
+        }
         Err(err) => Err(err),
     };
     match result {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The desktop acceptance tests (`make test-desktop`): builds the debug app, then runs each test
 # under its own Xvfb display and private D-Bus session (never the user's): smoke (serve, owner,
-# screenshot, Quit through the tray's dbusmenu, clean database), WebKitWebDriver, second
-# instance, and the secrets store against gnome-keyring and without it.
+# screenshot, Start at login, Quit through the tray's dbusmenu, clean database), WebKitWebDriver,
+# second instance, port already taken (and "Use another port"), and the secrets store against
+# gnome-keyring and without it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -20,6 +21,7 @@ tests_started=$SECONDS
 gui smoke.py
 gui webdriver.py
 gui second_instance.py
+gui port_taken.py
 bus python3 keyring.py
 bus python3 keyring.py --fallback
 echo "test-desktop: all passed; tests took $((SECONDS - tests_started)) s"

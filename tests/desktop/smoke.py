@@ -65,6 +65,16 @@ def main():
             if label not in items:
                 fail(f"no '{label}' in the tray menu: {sorted(items)}")
 
+        autostart = sandbox.home / ".config" / "autostart"  # where the auto-launch crate writes
+        click_menu(*menu, items["Start at login"])
+        entry = wait_for(lambda: next(iter(autostart.glob("*.desktop")), None) if autostart.exists() else None,
+                         "an autostart entry after 'Start at login'")
+        if "--minimized" not in entry.read_text():
+            fail(f"the autostart entry does not start minimized: {entry.read_text()}")
+        click_menu(*menu, items["Start at login"])
+        wait_for(lambda: not entry.exists(), "the autostart entry to go after a second click")
+        log(f"'Start at login' adds {entry.name} (--minimized) and removes it again")
+
         click_menu(*menu, items["Quit Kintoun"])
         log("clicked Quit Kintoun in the tray menu")
         code = app.wait(timeout=60)
