@@ -240,3 +240,24 @@ def screenshot_stddev(path):
     out = subprocess.run(["identify", "-format", "%[fx:standard_deviation]", str(path)], check=True,
                          capture_output=True, text=True, timeout=60).stdout
     return float(out.strip())
+
+
+def tray_icon_colour(dest, menu_path):
+    """'red' or 'green': the dominant colour of the tray icon the StatusNotifierItem shows now."""
+    import re
+
+    item = menu_path.rsplit("/Menu", 1)[0]
+    props = {}
+    for name in ["IconName", "IconThemePath"]:
+        out = gdbus("--dest", dest, "--object-path", item, "--method", "org.freedesktop.DBus.Properties.Get",
+                    "org.kde.StatusNotifierItem", name).stdout
+        found = re.search(r"<'([^']*)'>", out)
+        props[name] = found.group(1) if found else ""
+    name = props["IconName"]
+    path = Path(name) if name.startswith("/") else Path(props["IconThemePath"]) / f"{name}.png"
+    if not path.exists():
+        fail(f"tray icon file not found: {props}")
+    out = subprocess.run(["identify", "-format", "%[fx:mean.r] %[fx:mean.g]", str(path)], check=True,
+                         capture_output=True, text=True, timeout=60).stdout
+    red, green = (float(x) for x in out.split())
+    return "red" if red > green else "green"

@@ -9,7 +9,8 @@ import signal
 import socket
 import time
 
-from desktop import (Sandbox, click_menu, fail, find_menu, get, log, menu_items, port_open, wait_for)
+from desktop import (Sandbox, click_menu, fail, find_menu, get, log, menu_items, port_open, tray_icon_colour,
+                     wait_for)
 
 
 def status_line(menu, prefix):
@@ -31,7 +32,9 @@ def main():
         text = sandbox.logs[0].read_text(errors="replace")
         if f"Port {sandbox.port} is already in use" not in text or "Use another port" not in text:
             fail(f"the log does not explain the taken port and the way out:\n{text[-2000:]}")
-        log(f"tray says '{line}'; the log explains the way out")
+        if tray_icon_colour(*menu) != "red":
+            fail("the tray icon is not the error (red) icon")
+        log(f"tray says '{line}' with the red icon; the log explains the way out")
 
         click_menu(*menu, menu_items(*menu)["Use another port"])
         line = wait_for(lambda: status_line(menu, "Kintoun: running"), "the server on another port", limit=120)
@@ -44,7 +47,8 @@ def main():
         saved = (sandbox.root / "config" / "kintoun" / "kintoun.toml").read_text()
         if f'bind = "127.0.0.1:{port}"' not in saved:
             fail(f"the new port is not saved in kintoun.toml: {saved!r}")
-        log(f"'Use another port' moved the server to {port} and saved it in kintoun.toml")
+        wait_for(lambda: tray_icon_colour(*menu) == "green", "the running (green) tray icon")
+        log(f"'Use another port' moved the server to {port} (green icon) and saved it in kintoun.toml")
 
         click_menu(*menu, menu_items(*menu)["Quit Kintoun"])
         if app.wait(timeout=60) != 0:
