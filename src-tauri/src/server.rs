@@ -175,9 +175,6 @@ impl ServerControl {
                 .map(describe_source)
                 .unwrap_or_else(|| "nowhere: the account existed before, its password was never stored".to_owned()),
         });
-        if owner.as_ref().is_some_and(|_| server.owner().is_some_and(|o| o.created)) {
-            tracing::info!("first start: created the owner account and its password");
-        }
         let token = owner.as_ref().map(|owner| server.session_token(&owner.user_id));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tauri::async_runtime::spawn(server.run(listener, async move {

@@ -3,7 +3,7 @@
 # under its own Xvfb display and private D-Bus session (never the user's): smoke (serve, owner,
 # screenshot, Start at login, Quit through the tray's dbusmenu, clean database), WebKitWebDriver,
 # second instance, port already taken (and "Use another port"), and the secrets store against
-# gnome-keyring and without it.
+# gnome-keyring and without it; and the no-display (headless) path.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -24,4 +24,5 @@ gui second_instance.py
 gui port_taken.py
 bus python3 keyring.py
 bus python3 keyring.py --fallback
+bus python3 headless.py
 echo "test-desktop: all passed; tests took $((SECONDS - tests_started)) s"
