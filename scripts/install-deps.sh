@@ -5,8 +5,9 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# System packages: a C toolchain (SQLite is compiled in), curl for rustup, venv for the reference.
-packages=(make pkg-config build-essential curl ca-certificates python3-venv)
+# System packages: a C toolchain (SQLite is compiled in), curl for rustup, venv for the reference,
+# Chromium for the web UI tests (driven by playwright-core; never `playwright install`).
+packages=(make pkg-config build-essential curl ca-certificates python3-venv chromium)
 # The desktop app (Tauri 2: WebKitGTK, GTK, the tray's appindicator) and its headless tests
 # (Xvfb, screenshots, WebKitWebDriver, a Secret Service, dbusmenu calls). Never dbus-x11: with it
 # GTK spawns session buses that outlive the app.
@@ -21,7 +22,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
 fi
 
 # Rust through rustup, with clippy and rustfmt.

@@ -152,6 +152,12 @@ impl Server {
         self.state.sessions.mint(user_id)
     }
 
+    /// Calls `listener` for every connection request an app makes (the desktop app shows its
+    /// consent dialog); the owner answers through `POST /v1/__apps__/requests/{id}`.
+    pub fn on_connect_request(&self, listener: plugins::apps::RequestListener) {
+        self.state.apps.on_request(listener);
+    }
+
     /// The live counters (cheap to clone and keep).
     pub fn stats(&self) -> Stats {
         self.state.stats.clone()

@@ -40,6 +40,11 @@ async fn exact_capabilities_map() {
             "permissions_endpoint": {
                 "description": "The permissions endpoint can be used to list all user objects permissions.",
                 "url": "https://kinto.readthedocs.io/en/latest/configuration/settings.html#activating-the-permissions-endpoint"
+            },
+            "admin": {
+                "description": "Serves the admin console.",
+                "url": "https://github.com/Kinto/kinto-admin/",
+                "version": "6.6.0"
             }
         })
     );

@@ -2,6 +2,8 @@
 //! consent, PKCE, scoped `app:<id>` tokens bound to their origin, revocation, CORS limited to
 //! extensions and approved apps, and no anonymous writes.
 
+mod common;
+
 use base64::Engine;
 use kintoun::Server;
 use kintoun::secrets::SecretsBackend;
@@ -118,7 +120,8 @@ async fn an_approved_extension_reaches_its_collection_only_from_its_origin_until
     let (status, _, _) = send(app(Method::GET, "/buckets/home/collections/passwords/records")).await;
     assert_eq!(status, 403, "another collection stays forbidden");
 
-    // The same token from another origin, or from none, is refused.
+    // The same token from another origin is refused; without an Origin (not a web page: a
+    // native app, or the extension's own GETs) it works.
     let (status, refused, _) = send(
         desktop
             .req(Method::GET, "/buckets/home/collections/recipes/records")
@@ -130,7 +133,7 @@ async fn an_approved_extension_reaches_its_collection_only_from_its_origin_until
     assert_eq!(refused["message"], "This token is bound to another origin.");
     let (status, _, _) =
         send(desktop.req(Method::GET, "/buckets/home/collections/recipes/records").bearer_auth(&token)).await;
-    assert_eq!(status, 401);
+    assert_eq!(status, 200);
 
     // Revocation: the token dies and the app's ACEs go.
     let (_, listing, _) = send(desktop.as_owner(Method::GET, "/__apps__")).await;
@@ -228,4 +231,13 @@ async fn connect_requests_are_validated_and_only_the_owner_decides() {
     let (status, _, _) =
         send(desktop.req(Method::GET, &format!("/connect/{id}")).header("Origin", "moz-extension://x")).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn without_an_owner_there_is_no_connect_flow() {
+    let server = common::start().await;
+    for (method, path) in [("POST", "/v1/connect"), ("GET", "/v1/__apps__"), ("DELETE", "/v1/__apps__/x")] {
+        let reply = server.call(method.parse().expect("method"), path, Some("alice:pw"), None).await;
+        assert_eq!((reply.status, reply.json["errno"].as_u64()), (404, Some(111)), "{method} {path}");
+    }
 }

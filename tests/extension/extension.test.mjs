@@ -80,10 +80,12 @@ test("the example extension connects with consent, syncs its collection only, an
 
     // The same token from another origin is refused.
     const { token } = await page.evaluate(() => chrome.storage.local.get("token"));
-    const stolen = await fetch(`${server.root}/buckets/home/collections/recipes/records`, {
-      headers: { Authorization: `Bearer ${token}`, Origin: "https://evil.example" },
-    });
-    assert.equal(stolen.status, 401);
+    const recipes = `${server.root}/buckets/home/collections/recipes/records`;
+    const fromWeb = await fetch(recipes, { headers: { Authorization: `Bearer ${token}`, Origin: "https://evil.example" } });
+    assert.equal(fromWeb.status, 400, "a web origin is refused outright (CORS)");
+    const otherExtension = "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const stolen = await fetch(recipes, { headers: { Authorization: `Bearer ${token}`, Origin: otherExtension } });
+    assert.equal(stolen.status, 401, "another extension cannot use the token");
     assert.equal((await stolen.json()).message, "This token is bound to another origin.");
     await screenshot(page, "extension-connected");
 

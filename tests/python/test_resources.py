@@ -6,7 +6,7 @@ import pytest
 from kinto_http import BucketNotFound, KintoException
 from kinto_http.patch_type import JSONPatch, MergePatch
 
-from conftest import AGAINST_KINTOUN, unique
+from conftest import unique
 
 
 def status(exc: KintoException) -> int:
@@ -24,12 +24,6 @@ def test_server_info(client):
     assert info["user"]["id"].startswith("basicauth:")
 
 
-@pytest.mark.xfail(
-    AGAINST_KINTOUN,
-    reason="Kintoun's root lacks capabilities.admin (Kinto with kinto.plugins.admin included "
-    "reports it: version 6.6.0, 'Serves the admin console.')",
-    strict=True,
-)
 def test_admin_capability(client):
     admin = client.server_info()["capabilities"]["admin"]
     assert admin["description"] == "Serves the admin console."

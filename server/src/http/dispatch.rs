@@ -147,6 +147,10 @@ fn check_host(settings: &crate::settings::Settings, request: &ApiRequest) -> Res
 }
 
 async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    if state.settings.includes("admin") && crate::plugins::admin::handles(&request.path) {
+        check_host(&state.settings, request)?;
+        return crate::plugins::admin::serve(request, &public_origin(state, request));
+    }
     if let Some(location) = request.path.strip_prefix(SERVE_PREFIX) {
         if attach::enabled(&state.settings) && matches!(request.method, Method::GET | Method::HEAD) {
             check_host(&state.settings, request)?;
@@ -255,7 +259,8 @@ pub async fn prepare(state: &AppState, request: &ApiRequest) -> Result<Prepared,
     let permissions_off = (route == Route::Permissions && !crate::plugins::permissions::enabled(settings))
         || (route == Route::Flush && !settings.includes("flush"))
         || (matches!(route, Route::Snapshot { .. }) && !settings.includes("history"))
-        || (matches!(route, Route::Attachment(_)) && !attach::enabled(settings));
+        || (matches!(route, Route::Attachment(_)) && !attach::enabled(settings))
+        || (route.is_connect_flow() && crate::plugins::owner::owner_account(settings).is_none());
     if permissions_off || plugin_off(Kind::Account, "accounts") || plugin_off(Kind::History, "history") {
         return Err(ApiError::UnknownRoute);
     }

@@ -68,6 +68,19 @@ impl Route {
         }
     }
 
+    /// The connect flow's endpoints: there only when an owner can approve.
+    pub fn is_connect_flow(&self) -> bool {
+        matches!(
+            self,
+            Route::Connect
+                | Route::ConnectRequest(_)
+                | Route::ConnectToken(_)
+                | Route::Apps
+                | Route::AppRequest(_)
+                | Route::App(_)
+        )
+    }
+
     /// The `Allow` header value, e.g. `GET, HEAD, PUT, PATCH, DELETE, OPTIONS`.
     pub fn allow_header(&self, separator: &str) -> String {
         let mut names: Vec<&str> = self.methods().iter().map(Method::as_str).collect();

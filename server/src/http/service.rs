@@ -75,6 +75,9 @@ fn capabilities(settings: &Settings, origin: &str) -> Value {
             caps.insert(name.into(), capability);
         }
     }
+    if settings.includes("admin") {
+        caps.insert("admin".into(), crate::plugins::admin::capability());
+    }
     if crate::resource::attach::enabled(settings) {
         caps.insert("attachments".into(), crate::resource::attach::capability(settings, origin));
     }

@@ -263,7 +263,9 @@ impl AppRegistry {
         let now = now_ms();
         let pending = self.pending.lock().map_err(|_| ApiError::Internal("apps registry poisoned".into()))?;
         match pending.get(id) {
-            Some(request) if request.expires_at > now && request.origin.as_deref() == origin => Ok(request.clone()),
+            Some(request) if request.expires_at > now && origin_fits(request.origin.as_deref(), origin) => {
+                Ok(request.clone())
+            }
             _ => Err(ApiError::ObjectNotFound { id: id.to_owned(), resource_name: "connection request" }),
         }
     }
@@ -426,6 +428,14 @@ pub fn list_apps(tx: &mut dyn Tx) -> StorageResult<Vec<ConnectedApp>> {
     Ok(objects.into_iter().filter(|o| !o.deleted).map(|o| app_from(&o.id, &o.data)).collect())
 }
 
+/// Whether a request from `sent` (its `Origin` header) may use what `bound` asked for. Browsers
+/// send `Origin` on every cross-origin request a script makes with an `Authorization` header, so
+/// a web page always names itself; requests without one come from outside any web page (an
+/// extension's own privileged pages omit it on GETs, native apps never send it) and pass.
+fn origin_fits(bound: Option<&str>, sent: Option<&str>) -> bool {
+    sent.is_none() || sent == bound
+}
+
 /// Why a bearer token was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum TokenCheck {
@@ -452,8 +462,7 @@ pub async fn check_token(store: &Store, token: &str, origin: Option<&str>) -> To
     if object.data.get("expires_at").and_then(Value::as_i64).is_some_and(|at| at <= now_ms()) {
         return TokenCheck::Refused("This token has expired.");
     }
-    let bound = object.data.get("origin").and_then(Value::as_str);
-    if bound != origin {
+    if !origin_fits(object.data.get("origin").and_then(Value::as_str), origin) {
         return TokenCheck::Refused("This token is bound to another origin.");
     }
     TokenCheck::Valid(principal(app_id))

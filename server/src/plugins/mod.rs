@@ -1,7 +1,8 @@
-//! Kinto's built-in plugins, each a module: accounts, the personal bucket, history, the
-//! permissions endpoint, attachments, flush, and the desktop owner account.
+//! Kinto's built-in plugins, each a module: accounts, the admin UI, the personal bucket, history,
+//! the permissions endpoint, attachments, flush, and the desktop owner account.
 
 pub mod accounts;
+pub mod admin;
 pub mod apps;
 pub mod attachments;
 pub mod default_bucket;

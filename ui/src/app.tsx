@@ -1,0 +1,63 @@
+// The app shell: signs in (desktop session or account), then the header and the routed view.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { Client } from "./api/client";
+import { desktopSession, isDesktop, restore, signOut, type Session } from "./api/session";
+import { Ctx } from "./context";
+import { useRoute } from "./router";
+import { ErrorBox, Spinner } from "./components/ui";
+import { Login } from "./views/Login";
+import { Routes } from "./views/Routes";
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [starting, setStarting] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    (isDesktop() ? desktopSession() : restore()).then(setSession, setError).finally(() => setStarting(false));
+  }, []);
+  if (starting) return <Spinner label="Connecting…" />;
+  if (!session) {
+    return (
+      <main class="login-page">
+        {isDesktop() && <ErrorBox error={error} />}
+        <Login onSignedIn={setSession} />
+      </main>
+    );
+  }
+  return <SignedIn session={session} onSignOut={() => (signOut(), setSession(null))} />;
+}
+
+function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const client = useMemo(() => new Client(session.creds), [session]);
+  const route = useRoute();
+  const [statsOk, setStatsOk] = useState(false);
+  useEffect(() => {
+    client.get("/__stats__").then(() => setStatsOk(true), () => setStatsOk(false));
+  }, [client]);
+  const name = session.user.id.replace(/^account:/, "");
+  return (
+    <Ctx.Provider value={{ session, client }}>
+      <header class="top">
+        <a class="brand" href="#/">
+          Kintoun
+        </a>
+        <nav>
+          <a href="#/">Buckets</a>
+          {statsOk && <a href="#/status">Status</a>}
+        </nav>
+        <span class="who" title={session.user.id}>
+          {name}
+        </span>
+        {!session.desktop && (
+          <button class="link" onClick={onSignOut}>
+            Sign out
+          </button>
+        )}
+      </header>
+      <main class="content">
+        <Routes route={route} />
+      </main>
+    </Ctx.Provider>
+  );
+}
