@@ -20,9 +20,14 @@ pub struct Session {
     pub data_dir: PathBuf,
 }
 
-/// The UI's session: the server URL and a bearer token that authenticates as the owner.
+/// How long `session` waits for a server that is still starting.
+const STARTUP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The UI's session: the server URL and a bearer token that authenticates as the owner. The
+/// window may load before the server is up: this waits for the start to finish.
 #[tauri::command]
-pub fn session(state: State<'_, AppState>) -> Result<Session, DesktopError> {
+pub async fn session(state: State<'_, AppState>) -> Result<Session, DesktopError> {
+    state.control.started(STARTUP_WAIT).await;
     let (url, token, user) = state.control.session()?;
     Ok(Session { url, token, user, data_dir: state.control.status().data_dir })
 }

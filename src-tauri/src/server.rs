@@ -69,6 +69,8 @@ struct State {
 /// The one server of this app.
 pub struct ServerControl {
     state: Mutex<State>,
+    /// The phase, for those who wait for the server to be up (the window's `session`).
+    phase: tokio::sync::watch::Sender<Phase>,
 }
 
 /// `http://<addr>/v1`
@@ -97,7 +99,10 @@ impl ServerControl {
             owner_user_id: None,
             secrets: None,
         };
-        ServerControl { state: Mutex::new(State { status, running: None }) }
+        ServerControl {
+            state: Mutex::new(State { status, running: None }),
+            phase: tokio::sync::watch::Sender::new(Phase::Starting),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -106,6 +111,18 @@ impl ServerControl {
 
     pub fn status(&self) -> Status {
         self.lock().status.clone()
+    }
+
+    /// Waits while the server is starting (at most `limit`), so a window that loads before the
+    /// server is up still gets its session.
+    pub async fn started(&self, limit: std::time::Duration) {
+        let mut phase = self.phase.subscribe();
+        let _ = tokio::time::timeout(limit, phase.wait_for(|phase| *phase != Phase::Starting)).await;
+    }
+
+    fn set_phase(state: &mut State, sender: &tokio::sync::watch::Sender<Phase>, phase: Phase) {
+        state.status.phase = phase;
+        sender.send_replace(phase);
     }
 
     /// The session the window's UI uses: `(url, token, user id)`.
@@ -127,7 +144,7 @@ impl ServerControl {
     pub async fn start(&self, settings: Settings) -> Status {
         {
             let mut state = self.lock();
-            state.status.phase = Phase::Starting;
+            Self::set_phase(&mut state, &self.phase, Phase::Starting);
             state.status.url = base_url(settings.bind);
             state.status.message = None;
             state.status.port_taken = false;
@@ -137,7 +154,7 @@ impl ServerControl {
             Err((message, port_taken)) => {
                 tracing::error!(%message, "the server did not start");
                 let mut state = self.lock();
-                state.status.phase = Phase::Error;
+                Self::set_phase(&mut state, &self.phase, Phase::Error);
                 state.status.message = Some(message);
                 state.status.port_taken = port_taken;
             }
@@ -182,7 +199,7 @@ impl ServerControl {
         }));
         tracing::info!(url = %base_url(addr), "Kintoun is serving");
         let mut state = self.lock();
-        state.status.phase = Phase::Running;
+        Self::set_phase(&mut state, &self.phase, Phase::Running);
         state.status.url = base_url(addr);
         state.status.owner_account = owner.as_ref().map(|o| o.account.clone());
         state.status.owner_user_id = owner.as_ref().map(|o| o.user_id.clone());
@@ -208,7 +225,7 @@ impl ServerControl {
         }
         let mut state = self.lock();
         if state.status.phase == Phase::Running {
-            state.status.phase = Phase::Stopped;
+            Self::set_phase(&mut state, &self.phase, Phase::Stopped);
         }
     }
 }

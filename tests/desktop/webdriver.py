@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 
-from desktop import APP, Sandbox, fail, free_port, log, owner_password_file, wait_for, wait_heartbeat
+from desktop import APP, Sandbox, fail, free_port, get, log, owner_password_file, wait_for, wait_heartbeat
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -82,20 +82,24 @@ def main():
         if driver.script("return document.getElementById('show-password') !== null"):
             status_page(sandbox, driver)
         else:
-            web_ui(driver)
+            web_ui(sandbox, driver)
         print("webdriver test: ok")
     except BaseException:
         sandbox.dump_logs()
         raise
     finally:
+        # Quit the app through its own SIGTERM path (closing a WebDriver session does not always
+        # end the app), then close the session and the driver.
+        app = stop_sandbox_processes(sandbox)
         try:
-            driver.quit()
-        except AssertionError as err:
-            log(f"closing the session: {err}")
-        server.terminate()
-        server.wait(timeout=30)
-        # The driver stops the app; make sure nothing is left serving.
-        wait_for(lambda: not _serving(sandbox), "the app to stop", limit=60)
+            wait_for(lambda: not _serving(sandbox), f"the app {app} to stop on SIGTERM", limit=60)
+        finally:
+            try:
+                driver.quit()
+            except AssertionError as err:
+                log(f"closing the session: {err}")
+            server.terminate()
+            server.wait(timeout=30)
         sandbox.close()
 
 
@@ -111,16 +115,42 @@ def status_page(sandbox, driver):
         f"'{driver.text('#show-password')}'")
 
 
-def web_ui(driver):
+def web_ui(sandbox, driver):
+    """The web UI signs in with the IPC session (no password typed) and writes through it."""
     session = driver.script(
         "return window.__TAURI_INTERNALS__.invoke('session').then(s => ({url: s.url, user: s.user}))")
     if not session or session.get("user") != "account:admin":
         fail(f"the web UI's session: {session}")
-    buttons = driver.call("POST", f"/session/{driver.session}/elements", {"using": "css selector", "value": "button"})
-    if not buttons:
-        fail("the web UI shows no button")
-    driver.call("POST", f"/session/{driver.session}/element/{buttons[0][ELEMENT]}/click")
-    log(f"web UI: session for {session['user']} at {session['url']}; clicked a button")
+    wait_for(lambda: driver.script("return document.querySelector('input[name=bucket-id]') !== null"),
+             "the web UI's bucket list (signed in through the IPC session)")
+    field = driver.find("input[name=bucket-id]")
+    driver.call("POST", f"/session/{driver.session}/element/{field}/value", {"text": "from-the-window"})
+    driver.click("form.inline button[type=submit]")
+    password = owner_password_file(sandbox)
+    wait_for(lambda: get(sandbox.url("/buckets/from-the-window"), "admin", password)[0] == 200,
+             "the bucket created by clicking 'Create bucket'")
+    log(f"web UI: signed in as {session['user']} over IPC; clicking 'Create bucket' created it on the server")
+
+
+def stop_sandbox_processes(sandbox):
+    """SIGTERM to the app the driver started with this sandbox's environment; returns its pids."""
+    import os
+    import signal
+    from pathlib import Path
+
+    marker = f"KINTOUN_DATA_DIR={sandbox.data_dir}".encode()
+    stopped = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            is_app = os.readlink(proc / "exe") == str(APP.resolve())
+            if is_app and marker in (proc / "environ").read_bytes().split(b"\0"):
+                os.kill(int(proc.name), signal.SIGTERM)
+                stopped.append(int(proc.name))
+        except OSError:
+            continue
+    return stopped
 
 
 def _up(driver):
