@@ -229,3 +229,66 @@ impl ServerControl {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn settings(dir: &std::path::Path, bind: SocketAddr) -> Settings {
+        let mut settings = Settings::default();
+        settings.data_dir = Some(dir.to_owned());
+        settings.bind = bind;
+        settings.secrets_backend = kintoun::secrets::SecretsBackend::File;
+        settings
+    }
+
+    async fn get(addr: &str, path: &str, token: &str) -> std::io::Result<String> {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await?;
+        Ok(answer)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn starts_hands_out_an_owner_session_and_stops() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let settings = settings(dir.path(), "127.0.0.1:0".parse()?);
+        let control = ServerControl::new(&settings, dir.path().to_owned());
+        let status = control.start(settings).await;
+        assert_eq!(status.phase, Phase::Running, "{:?}", status.message);
+        assert_eq!(status.owner_user_id.as_deref(), Some("account:admin"));
+        let (url, token, user) = control.session()?;
+        assert_eq!(user, "account:admin");
+        let addr = url.trim_start_matches("http://").trim_end_matches("/v1").to_owned();
+        let answer = get(&addr, "/v1/", &token).await?;
+        assert!(answer.contains("\"account:admin\""), "{answer}");
+        assert!(control.owner()?.password.is_some_and(|p| !p.is_empty()));
+        control.stop().await;
+        assert_eq!(control.status().phase, Phase::Stopped);
+        assert!(tokio::net::TcpStream::connect(&addr).await.is_err(), "still listening after stop");
+        assert!(control.session().is_err());
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_taken_port_is_named_and_flagged() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = taken.local_addr()?;
+        let settings = settings(dir.path(), addr);
+        let control = ServerControl::new(&settings, dir.path().to_owned());
+        let status = control.start(settings).await;
+        assert_eq!(status.phase, Phase::Error);
+        assert!(status.port_taken);
+        let message = status.message.unwrap_or_default();
+        assert!(message.contains(&format!("Port {} is already in use", addr.port())), "{message}");
+        assert!(message.contains("Use another port"), "{message}");
+        assert!(matches!(control.session(), Err(DesktopError::NotRunning(Some(_)))));
+        Ok(())
+    }
+}
