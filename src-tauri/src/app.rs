@@ -101,11 +101,23 @@ pub fn run(args: Args, loaded: Loaded, logging: Logging) -> ExitCode {
 /// Starts the server with these settings and shows the outcome in the tray.
 async fn start(app: &AppHandle, settings: kintoun::Settings) -> Status {
     let state = app.state::<AppState>();
-    let status = state.control.start(settings).await;
+    let status = state.control.start(settings, Some(connect_listener(app))).await;
     if let Some(tray) = state.tray.get() {
         crate::tray::refresh(tray, &status);
     }
     status
+}
+
+/// An app asks to connect: bring the window forward, where the web UI asks the owner.
+fn connect_listener(app: &AppHandle) -> kintoun::plugins::apps::RequestListener {
+    let app = app.clone();
+    std::sync::Arc::new(move |request: &kintoun::plugins::apps::PendingRequest| {
+        tracing::info!(app = %request.name, origin = ?request.origin, "an app asks to connect: showing the window");
+        let shown = app.clone();
+        if let Err(err) = app.run_on_main_thread(move || crate::window::show(&shown)) {
+            tracing::warn!(%err, "cannot show the window for a connection request");
+        }
+    })
 }
 
 /// The one quit path: stop the server (writes commit, the database closes), then exit.

@@ -9,7 +9,7 @@ use crate::server::{Phase, ServerControl};
 pub fn run(loaded: Loaded) -> ExitCode {
     let control = ServerControl::new(&loaded.settings, loaded.data_dir.clone());
     tauri::async_runtime::block_on(async move {
-        let status = control.start(loaded.settings).await;
+        let status = control.start(loaded.settings, None).await;
         if status.phase != Phase::Running {
             eprintln!("kintoun-desktop: {}", status.message.unwrap_or_default());
             return ExitCode::FAILURE;

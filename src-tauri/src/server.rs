@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use kintoun::plugins::apps::RequestListener;
 use kintoun::settings::Settings;
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -141,7 +142,8 @@ impl ServerControl {
     }
 
     /// Binds and starts the server; on failure the status says why (and returns it).
-    pub async fn start(&self, settings: Settings) -> Status {
+    /// `on_connect` hears every app's connection request (the window asks the owner).
+    pub async fn start(&self, settings: Settings, on_connect: Option<RequestListener>) -> Status {
         {
             let mut state = self.lock();
             Self::set_phase(&mut state, &self.phase, Phase::Starting);
@@ -149,7 +151,7 @@ impl ServerControl {
             state.status.message = None;
             state.status.port_taken = false;
         }
-        match self.try_start(settings).await {
+        match self.try_start(settings, on_connect).await {
             Ok(()) => {}
             Err((message, port_taken)) => {
                 tracing::error!(%message, "the server did not start");
@@ -162,7 +164,7 @@ impl ServerControl {
         self.status()
     }
 
-    async fn try_start(&self, settings: Settings) -> Result<(), (String, bool)> {
+    async fn try_start(&self, settings: Settings, on_connect: Option<RequestListener>) -> Result<(), (String, bool)> {
         let bind = settings.bind;
         let listener = match tokio::net::TcpListener::bind(bind).await {
             Ok(listener) => listener,
@@ -193,6 +195,9 @@ impl ServerControl {
                 .unwrap_or_else(|| "nowhere: the account existed before, its password was never stored".to_owned()),
         });
         let token = owner.as_ref().map(|owner| server.session_token(&owner.user_id));
+        if let Some(listener) = on_connect {
+            server.on_connect_request(listener);
+        }
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tauri::async_runtime::spawn(server.run(listener, async move {
             let _ = stopped.await;
@@ -259,7 +264,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let settings = settings(dir.path(), "127.0.0.1:0".parse()?);
         let control = ServerControl::new(&settings, dir.path().to_owned());
-        let status = control.start(settings).await;
+        let status = control.start(settings, None).await;
         assert_eq!(status.phase, Phase::Running, "{:?}", status.message);
         assert_eq!(status.owner_user_id.as_deref(), Some("account:admin"));
         let (url, token, user) = control.session()?;
@@ -282,7 +287,7 @@ mod tests {
         let addr = taken.local_addr()?;
         let settings = settings(dir.path(), addr);
         let control = ServerControl::new(&settings, dir.path().to_owned());
-        let status = control.start(settings).await;
+        let status = control.start(settings, None).await;
         assert_eq!(status.phase, Phase::Error);
         assert!(status.port_taken);
         let message = status.message.unwrap_or_default();

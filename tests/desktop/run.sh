@@ -2,7 +2,8 @@
 # The desktop acceptance tests (`make test-desktop`): builds the debug app, then runs each test
 # under its own Xvfb display and private D-Bus session (never the user's): smoke (serve, owner,
 # screenshot, Start at login, Quit through the tray's dbusmenu, clean database), WebKitWebDriver,
-# second instance, port already taken (and "Use another port"), and the secrets store against
+# second instance, port already taken (and "Use another port"), --minimized and a connection
+# request bringing the window forward, the secrets store against
 # gnome-keyring and without it; and the no-display (headless) path.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +23,7 @@ gui smoke.py
 gui webdriver.py
 gui second_instance.py
 gui port_taken.py
+gui connect_request.py
 bus python3 keyring.py
 bus python3 keyring.py --fallback
 bus python3 headless.py
