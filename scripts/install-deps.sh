@@ -6,8 +6,9 @@ set -euo pipefail
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # System packages: a C toolchain (SQLite is compiled in), curl for rustup, venv for the reference,
-# Chromium for the web UI tests (driven by playwright-core; never `playwright install`).
-packages=(make pkg-config build-essential curl ca-certificates python3-venv chromium)
+# Chromium for the web UI tests (driven by playwright-core; never `playwright install`),
+# iproute2 (`ip netns`) for the household-devices LAN test (server/tests/devices_lan.rs).
+packages=(make pkg-config build-essential curl ca-certificates python3-venv chromium iproute2)
 # The desktop app (Tauri 2: WebKitGTK, GTK, the tray's appindicator) and its headless tests
 # (Xvfb, screenshots, WebKitWebDriver, a Secret Service, dbusmenu calls). Never dbus-x11: with it
 # GTK spawns session buses that outlive the app.

@@ -16,6 +16,10 @@
 //! * [`storage`] defines the `Tx` operations and runs jobs: reads on a pool of read-only
 //!   SQLite connections, writes on one writer thread with group commit (`storage::sqlite`).
 //! * [`error`] is the errno table: every failure becomes Kinto's error body there and only there.
+//! * [`sharing`] is the household-devices layer: device key, pairing, mDNS and, with
+//!   `lan_sharing`, a pinned mutual-TLS LAN listener serving [`Server::app`] where each request
+//!   authenticates as `device:<id>` ([`auth::TransportIdentity`]); [`Server::run`] starts and
+//!   stops it.
 //! * [`settings`] reads defaults, a TOML or Kinto `.ini` file, `KINTO_*`/`KINTOUN_*` variables.
 
 pub mod auth;
@@ -28,6 +32,7 @@ pub mod pyfmt;
 pub mod resource;
 pub mod secrets;
 pub mod settings;
+pub mod sharing;
 pub mod stats;
 pub mod storage;
 
@@ -59,6 +64,8 @@ pub enum ServeError {
     Load(String),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("LAN sharing: {0}")]
+    Sharing(#[from] sharing::SharingError),
 }
 
 /// The data directory: the configured one, or the platform's (`~/.local/share/kintoun`).
@@ -89,6 +96,7 @@ pub struct Server {
     backend: Arc<SqliteBackend>,
     secrets: secrets::SecretStore,
     owner: Option<Owner>,
+    devices: sharing::attach::Devices,
 }
 
 impl Server {
@@ -109,6 +117,7 @@ impl Server {
         };
         let (store, backend) = open_store(&settings)?;
         let owner = plugins::owner::ensure(&settings, &store, &secrets).await?;
+        let devices = sharing::attach::Devices::open(&secrets).await?;
         let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         let mut settings = settings;
         settings.data_dir = Some(dir.clone());
@@ -121,7 +130,7 @@ impl Server {
             stats: Stats::new(&dir.join(DATABASE_FILE)),
             apps: Arc::new(apps),
         };
-        Ok(Server { state, backend, secrets, owner })
+        Ok(Server { state, backend, secrets, owner, devices })
     }
 
     /// The settings in force (`data_dir` resolved).
@@ -168,21 +177,29 @@ impl Server {
         http::service::stats_snapshot(&self.state).await
     }
 
-    /// The HTTP application, for a further listener (e.g. the LAN one): same routes, same
-    /// authentication, same storage.
+    /// This install's household-device layer (its device identity; the LAN side while it runs).
+    pub fn devices(&self) -> &sharing::attach::Devices {
+        &self.devices
+    }
+
+    /// The HTTP application, for a further listener (e.g. the LAN one): same routes (the
+    /// owner's `/v1/__devices__` endpoints included), same authentication, same storage.
     pub fn app(&self) -> axum::Router {
-        http::router(self.state.clone())
+        self.devices.routes(&self.state).merge(http::router(self.state.clone()))
     }
 
     /// Serves `listener` until `shutdown` completes, then lets queued writes commit and closes
-    /// the storage.
+    /// the storage. With `lan_sharing` on, the LAN listener and discovery run alongside, each
+    /// LAN request authenticated as the pinned device (`device:<id>`).
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let app = http::router(self.state);
+        let app = self.app();
+        self.devices.start(&self.state, app.clone()).await?;
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        self.devices.stop();
         let closing = self.backend.clone();
         let _ = tokio::task::spawn_blocking(move || closing.close()).await;
         served.map_err(ServeError::Io)

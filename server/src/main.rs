@@ -51,6 +51,40 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// List this device, paired devices and devices nearby on the LAN (or revoke one).
+    Devices {
+        #[command(subcommand)]
+        action: Option<DevicesAction>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Without arguments: show a pairing code. With a device and a code: join that device.
+    Pair {
+        /// The device showing the code: its id, name, first id group, or pairing `ip:port`.
+        device: Option<String>,
+        /// The code it shows.
+        code: Option<String>,
+        /// Confirm the check string without asking (scripts, tests).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevicesAction {
+    /// Revoke a paired device everywhere (ACLs, groups, key, open connections, other devices).
+    Revoke { device: String },
+}
+
+/// How to find the running server (its settings) for the device commands.
+#[derive(clap::Args)]
+struct ServerArgs {
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +234,47 @@ async fn serve(options: LoadOptions) -> Result<(), String> {
     server.run(listener, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
+/// The device commands talk to the running server as its owner (password from the secrets
+/// store, see `kintoun owner`).
+async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), String> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let options = LoadOptions { config: server.config, bind: None, data_dir: server.data_dir };
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let client = kintoun::sharing::cli::DeviceCommands::new(kintoun::owner_client::OwnerClient::new(&settings)?);
+    match run {
+        DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
+        DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
+        DeviceCommand::Invite { yes } => client.invite(|line| println!("{line}"), |q| ask(&q, yes)).await?,
+        DeviceCommand::Join { device, code, yes } => {
+            client.join(&device, &code, |line| println!("{line}"), |q| ask(&q, yes)).await?
+        }
+    }
+    Ok(())
+}
+
+enum DeviceCommand {
+    List,
+    Revoke(String),
+    Invite { yes: bool },
+    Join { device: String, code: String, yes: bool },
+}
+
+/// Asks a yes/no question on the terminal (`--yes` answers it); anything but y/yes is no.
+fn ask(question: &str, yes: bool) -> bool {
+    use std::io::Write;
+    print!("{question}");
+    if yes {
+        println!("y (--yes)");
+        return true;
+    }
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KINTOUN_LOG").unwrap_or_else(|_| "info".into()))
@@ -215,6 +290,20 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind, data_dir, config } => runtime.block_on(serve(LoadOptions { config, bind, data_dir })),
+        Command::Devices { action, server } => runtime.block_on(devices_command(
+            server,
+            match action {
+                None => DeviceCommand::List,
+                Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
+            },
+        )),
+        Command::Pair { device, code, yes, server } => match (device, code) {
+            (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite { yes })),
+            (Some(device), Some(code)) => {
+                runtime.block_on(devices_command(server, DeviceCommand::Join { device, code, yes }))
+            }
+            _ => Err("give both the device and the code it shows, or neither to show a code".into()),
+        },
         Command::Apps { action, config, data_dir } => {
             runtime.block_on(apps(action, LoadOptions { config, bind: None, data_dir }))
         }

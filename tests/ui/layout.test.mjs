@@ -1,5 +1,6 @@
 // Every main screen fits 1280x800 and 800x600 without horizontal page scroll; the Status page
-// appears only for users /__stats__ answers 200 to.
+// appears only for users /__stats__ answers 200 to, and so do Connected apps (/__apps__) and
+// Devices (/__devices__, here with LAN sharing off).
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
@@ -34,6 +35,8 @@ const SCREENS = [
   `${b}/collections/wide/records/r1/history`,
   `${b}/collections/wide/records/r1/permissions`,
   `${b}/groups/a-group-with-a-long-name`,
+  "apps",
+  "devices",
 ];
 
 for (const [width, height] of [[1280, 800], [800, 600]]) {
@@ -67,6 +70,15 @@ test("the Status page shows for admins (GET /__stats__ answers 200) and not for 
   await signIn(alice, server, "alice");
   await alice.waitForLoadState("networkidle");
   assert.equal(await alice.locator("header.top a:has-text('Status')").count(), 0);
+  assert.equal((await api(server, "GET", "/__apps__", undefined, "alice")).status, 403);
+  assert.equal(await alice.locator("header.top a:has-text('Connected apps')").count(), 0);
+  await page.locator("header.top a:has-text('Connected apps')").waitFor();
+  assert.equal((await api(server, "GET", "/__devices__", undefined, "alice")).status, 403);
+  assert.equal(await alice.locator("header.top a.devices-link").count(), 0);
+  await page.locator("header.top a.devices-link").waitFor();
+  await page.goto(`${server.admin}#/devices`);
+  await page.locator(".lan-sharing[data-on=false]:has-text('KINTOUN_LAN_SHARING=1')").waitFor();
+  await page.locator(".warning.lan-off").waitFor();
   await page.context().close();
   await alice.context().close();
 });

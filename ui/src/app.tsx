@@ -6,6 +6,8 @@ import { desktopSession, isDesktop, restore, signOut, type Session } from "./api
 import { Ctx } from "./context";
 import { useRoute } from "./router";
 import { ErrorBox, Spinner } from "./components/ui";
+import { AppsLink, useAppsBadge } from "./components/AppsLink";
+import { DevicesLink, useDevicesBadge } from "./components/DevicesLink";
 import { Login } from "./views/Login";
 import { Routes } from "./views/Routes";
 
@@ -35,9 +37,11 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
   useEffect(() => {
     client.get("/__stats__").then(() => setStatsOk(true), () => setStatsOk(false));
   }, [client]);
+  const apps = useAppsBadge(client);
+  const devices = useDevicesBadge(client);
   const name = session.user.id.replace(/^account:/, "");
   return (
-    <Ctx.Provider value={{ session, client }}>
+    <Ctx.Provider value={{ session, client, onApps: apps.update, onDevices: devices.update }}>
       <header class="top">
         <a class="brand" href="#/">
           Kintoun
@@ -45,6 +49,8 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
         <nav>
           <a href="#/">Buckets</a>
           {statsOk && <a href="#/status">Status</a>}
+          {apps.ok && <AppsLink pending={apps.pending} />}
+          {devices.ok && <DevicesLink pending={devices.pending} />}
         </nav>
         <span class="who" title={session.user.id}>
           {name}

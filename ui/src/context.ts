@@ -1,13 +1,20 @@
-// What every view needs: the session (who is signed in, the server's hello) and its client.
+// What every view needs: the session (who is signed in, the server's hello) and its client;
+// and a way for the Connected apps and Devices pages to refresh the navigation's badges.
 
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Client } from "./api/client";
 import type { Session } from "./api/session";
+import type { AppsListing } from "./lib/apps";
+import type { DevicesOverview } from "./lib/devices";
 
 export interface AppCtx {
   session: Session;
   client: Client;
+  /** Tells the navigation what `/__apps__` just answered (its pending-requests badge). */
+  onApps?: (listing: AppsListing) => void;
+  /** Tells the navigation what `/__devices__` just answered (its to-confirm badge). */
+  onDevices?: (overview: DevicesOverview) => void;
 }
 
 export const Ctx = createContext<AppCtx | null>(null);

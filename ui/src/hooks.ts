@@ -37,3 +37,46 @@ export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): Async<T> {
   const set = useCallback((data: T) => setState({ key: current.current, loading: false, error: null, data }), []);
   return { loading: state.loading || state.key !== key, error: state.error, data: state.data, reload, set };
 }
+
+/**
+ * Like `useAsync`, but fetches again every `intervalMs` (after the previous answer) without
+ * going back to `loading`: a failed refresh keeps the last data and reports its error. An answer
+ * older than a later fetch (e.g. a poll overtaken by `reload()` after a change) is dropped.
+ */
+export function usePoll<T>(fn: () => Promise<T>, intervalMs: number, deps: unknown[]): Async<T> {
+  const [state, setState] = useState<{ loading: boolean; error: unknown; data: T | undefined }>({
+    loading: true,
+    error: null,
+    data: undefined,
+  });
+  const seq = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const alive = useRef(true);
+  const fetchNow = useCallback(() => {
+    clearTimeout(timer.current);
+    const mine = ++seq.current;
+    fn().then(
+      (data) => mine === seq.current && setState({ loading: false, error: null, data }),
+      (error) => mine === seq.current && setState((s) => ({ loading: false, error, data: s.data })),
+    ).finally(() => {
+      if (mine === seq.current && alive.current) timer.current = setTimeout(fetchNow, intervalMs);
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [intervalMs, ...deps]);
+  useEffect(() => {
+    alive.current = true;
+    fetchNow();
+    return () => {
+      alive.current = false;
+      seq.current += 1;
+      clearTimeout(timer.current);
+    };
+  }, [fetchNow]);
+  const set = useCallback((data: T) => {
+    seq.current += 1;
+    setState({ loading: false, error: null, data });
+    clearTimeout(timer.current);
+    if (alive.current) timer.current = setTimeout(fetchNow, intervalMs);
+  }, [fetchNow, intervalMs]);
+  return { ...state, reload: fetchNow, set };
+}

@@ -111,6 +111,17 @@ pub struct Settings {
     pub extra: BTreeMap<String, Value>,
     /// Raw `multiauth.*` keys, resolved into `auth_policies` by [`Settings::finish`].
     multiauth: BTreeMap<String, Value>,
+    // --- LAN sharing with household devices (`crate::sharing`) ---
+    /// `lan_sharing`: the LAN listener, discovery and pairing run only when on.
+    pub lan_sharing: bool,
+    /// `device_name`: how this device appears to the others (default: the host name).
+    pub device_name: Option<String>,
+    /// `lan_interfaces`: interface names for mDNS (empty: every non-loopback one).
+    pub lan_interfaces: Vec<String>,
+    /// `lan_address`: the address the LAN listener binds (default every IPv4 address).
+    pub lan_address: std::net::IpAddr,
+    /// `lan_port`: the LAN data port (0 picks one).
+    pub lan_port: u16,
 }
 
 impl Default for Settings {
@@ -177,6 +188,11 @@ impl Default for Settings {
             admin_principals: vec!["account:admin".into()],
             extra: BTreeMap::new(),
             multiauth: BTreeMap::new(),
+            lan_sharing: false,
+            device_name: None,
+            lan_interfaces: Vec::new(),
+            lan_address: std::net::IpAddr::from([0, 0, 0, 0]),
+            lan_port: 8889,
         }
     }
 }
@@ -402,6 +418,16 @@ impl Settings {
                 }
             }
             "storage_readers" => self.storage_readers = as_usize(&value).map_err(err)?.clamp(1, 64),
+            "lan_sharing" => self.lan_sharing = as_bool(&value).map_err(err)?,
+            "device_name" => self.device_name = as_opt_string(&value).map_err(err)?.filter(|n| !n.trim().is_empty()),
+            "lan_interfaces" => self.lan_interfaces = as_list(&value).map_err(err)?,
+            "lan_address" => {
+                let text = as_string(&value).map_err(err)?;
+                self.lan_address = text.parse().map_err(|e| err(format!("{text:?} is not an IP address: {e}")))?;
+            }
+            "lan_port" => {
+                self.lan_port = u16::try_from(as_usize(&value).map_err(err)?).map_err(|e| err(e.to_string()))?
+            }
             "owner_account" => self.owner_account = as_opt_string(&value).map_err(err)?.unwrap_or_default(),
             "secrets_backend" => self.secrets_backend = as_string(&value).map_err(err)?.parse().map_err(err)?,
             "admin_principals" => self.admin_principals = as_list(&value).map_err(err)?,
@@ -479,6 +505,11 @@ impl Settings {
 
 /// Keys that are looked up in the environment even when no file mentions them.
 const KNOWN_KEYS: &[&str] = &[
+    "lan_sharing",
+    "device_name",
+    "lan_interfaces",
+    "lan_address",
+    "lan_port",
     "bind",
     "writes_require_authorization",
     "owner_account",

@@ -154,11 +154,34 @@ pub trait Tx {
     /// Makes `members` exactly the holders of the group principal `group_uri`.
     fn set_group_members(&mut self, group_uri: &str, members: &[String]) -> StorageResult<()>;
 
+    /// The paired LAN devices (`sharing`), by id.
+    fn devices(&mut self) -> StorageResult<Vec<DeviceRow>>;
+
+    /// Adds or replaces a paired device.
+    fn put_device(&mut self, device: &DeviceRow) -> StorageResult<()>;
+
+    /// Forgets a paired device; whether it was there.
+    fn delete_device(&mut self, id: &str) -> StorageResult<bool>;
+
     /// Removes `principal` from every ACL; returns the object URIs that named it.
     fn remove_principal_aces(&mut self, principal: &str) -> StorageResult<Vec<String>>;
 
     /// How many live objects each resource kind holds (`bucket`, `record`, ...).
     fn object_counts(&mut self) -> StorageResult<Vec<(String, u64)>>;
+}
+
+/// A paired LAN device as stored (see `sharing::devices`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// The compact device id (SHA-256 of `spki`, base32 with check characters).
+    pub id: String,
+    /// Its pinned public key (DER SubjectPublicKeyInfo).
+    pub spki: Vec<u8>,
+    pub name: String,
+    /// Last known `ip:port` of its LAN data port.
+    pub address: String,
+    /// When it was paired (ms since the epoch).
+    pub paired_at: i64,
 }
 
 /// A job run inside a transaction; it reports whether its changes are kept.

@@ -30,8 +30,11 @@ function addAccount(bin, dataDir, name) {
   if (res.status !== 0) throw new Error(`kintoun account add ${name} failed: ${res.stderr}`);
 }
 
-/** Starts a server with accounts `admin`, `alice`, `bob`; returns { url, root, stop() }. */
-export async function startServer(accounts = ["admin", "alice", "bob"]) {
+/**
+ * Starts a server with accounts `admin`, `alice`, `bob`; returns { url, root, stop() }. `env`
+ * adds environment variables (settings such as `KINTOUN_LAN_SHARING`).
+ */
+export async function startServer(accounts = ["admin", "alice", "bob"], { env = {} } = {}) {
   const bin = kintounBin();
   if (!existsSync(bin)) throw new Error(`kintoun binary not found at ${bin}: run \`cargo build -p kintoun\` or set KINTOUN_BIN`);
   if (!existsSync(join(REPO, "ui", "dist", "index.html"))) throw new Error("ui/dist is not built: run `make ui`");
@@ -39,7 +42,7 @@ export async function startServer(accounts = ["admin", "alice", "bob"]) {
   for (const name of accounts) addAccount(bin, dataDir, name);
   const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, KINTOUN_LOG: process.env.KINTOUN_LOG || "warn", KINTOUN_SECRETS_BACKEND: "file" },
+    env: { ...process.env, KINTOUN_LOG: process.env.KINTOUN_LOG || "warn", KINTOUN_SECRETS_BACKEND: "file", ...env },
   });
   let err = "";
   child.stderr.setEncoding("utf8").on("data", (c) => (err = (err + c).slice(-10000)));

@@ -19,15 +19,16 @@ export function RecordView({ bid, cid, rid, tab, query }: { bid: string; cid: st
   const isNew = rid === "_new";
   const from = query.get("from");
   const collection = useAsync(() => client.get(paths.collection(bid, cid)).then((r) => r.data.data), [bid, cid]);
+  const loadedFor = `${bid}/${cid}/${rid}?${from ?? ""}`;
   const record = useAsync(async () => {
-    if (isNew && !from) return { data: {}, permissions: {} };
+    if (isNew && !from) return { data: {}, permissions: {}, for: loadedFor };
     const res = await client.get(paths.record(bid, cid, isNew && from ? from : rid));
     if (isNew) {
       const copy = { ...res.data.data };
       for (const k of RESERVED) delete copy[k];
-      return { data: copy, permissions: {} };
+      return { data: copy, permissions: {}, for: loadedFor };
     }
-    return res.data;
+    return { ...res.data, for: loadedFor };
   }, [bid, cid, rid, from]);
   const base = ["buckets", bid, "collections", cid, "records", rid];
   const title = isNew ? (from ? `Duplicate of ${from}` : "New record") : `Record ${rid}`;
@@ -72,7 +73,9 @@ export function RecordView({ bid, cid, rid, tab, query }: { bid: string; cid: st
       )}
       {(record.loading || collection.loading) && <Spinner />}
       <ErrorBox error={record.error ?? collection.error} onRetry={record.reload} />
-      {record.data && collection.data && tab === "edit" && (
+      {/* Only with the data of this address: an answer for the previous one (e.g. the record a
+          duplicate is made from) would be replaced while the user types. */}
+      {record.data && record.data.for === loadedFor && collection.data && tab === "edit" && (
         <Editor bid={bid} cid={cid} rid={isNew ? null : rid} collection={collection.data} initial={record.data.data} onReload={record.reload} />
       )}
       {!isNew && record.data && tab === "attachment" && <Attachment bid={bid} cid={cid} rid={rid} record={record.data.data} onChanged={record.reload} />}

@@ -7,10 +7,14 @@ import { Collection } from "./Collection";
 import { RecordView } from "./RecordView";
 import { Group } from "./Group";
 import { Status } from "./Status";
+import { Apps } from "./Apps";
+import { Devices } from "./Devices";
 
 export function Routes({ route }: { route: Route }) {
   const p = route.parts;
   if (p[0] === "status") return <Status />;
+  if (p[0] === "apps") return <Apps />;
+  if (p[0] === "devices") return <Devices />;
   if (p[0] !== "buckets" || p.length < 2) return <Buckets />;
   const bid = p[1];
   if (p[2] === "collections" && p[3]) {

@@ -60,6 +60,17 @@ const MIGRATIONS: &[&str] = &[
         refs     INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 5: paired LAN devices (`sharing`): the pinned key of each, in the same database as the
+    // ACLs so that revoking a device (ACEs, groups, pin) is one transaction.
+    r#"
+    CREATE TABLE devices (
+        id        TEXT    NOT NULL PRIMARY KEY,
+        spki      BLOB    NOT NULL,
+        name      TEXT    NOT NULL,
+        address   TEXT    NOT NULL,
+        paired_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

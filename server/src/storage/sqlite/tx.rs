@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::indexes::FieldIndexes;
 use super::sql;
-use crate::storage::{AccessFilter, Acl, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
+use crate::storage::{AccessFilter, Acl, DeviceRow, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
 
 /// A transaction on `conn`; `writable` is false on read-only snapshot connections.
 pub struct SqliteTx<'c> {
@@ -472,5 +472,46 @@ impl Tx for SqliteTx<'_> {
             insert.execute(params![member, group_uri]).map_err(map_err)?;
         }
         Ok(())
+    }
+
+    fn devices(&mut self) -> StorageResult<Vec<DeviceRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, spki, name, address, paired_at FROM devices ORDER BY id")
+            .map_err(map_err)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(DeviceRow {
+                    id: row.get(0)?,
+                    spki: row.get(1)?,
+                    name: row.get(2)?,
+                    address: row.get(3)?,
+                    paired_at: row.get(4)?,
+                })
+            })
+            .map_err(map_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
+    fn put_device(&mut self, device: &DeviceRow) -> StorageResult<()> {
+        self.require_writable()?;
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO devices (id, spki, name, address, paired_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![device.id, device.spki, device.name, device.address, device.paired_at])
+            })
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    fn delete_device(&mut self, id: &str) -> StorageResult<bool> {
+        self.require_writable()?;
+        self.conn
+            .prepare_cached("DELETE FROM devices WHERE id = ?")
+            .and_then(|mut stmt| stmt.execute(params![id]))
+            .map(|n| n > 0)
+            .map_err(map_err)
     }
 }
