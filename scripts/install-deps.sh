@@ -9,6 +9,13 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # Chromium for the web UI tests (driven by playwright-core; never `playwright install`),
 # iproute2 (`ip netns`) for the household-devices LAN test (server/tests/devices_lan.rs).
 packages=(make pkg-config build-essential curl ca-certificates python3-venv chromium iproute2)
+# The desktop app (Tauri 2: WebKitGTK, GTK, the tray's appindicator) and its headless tests
+# (Xvfb, screenshots, WebKitWebDriver, a Secret Service, dbusmenu calls). Never dbus-x11: with it
+# GTK spawns session buses that outlive the app.
+packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
+  libjavascriptcoregtk-4.1-dev file)
+packages+=(xvfb xauth imagemagick webkit2gtk-driver gnome-keyring libsecret-tools xdotool x11-utils
+  libglib2.0-bin dbus)
 missing=()
 for p in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
