@@ -6,8 +6,9 @@ import { desktopSession, isDesktop, restore, signOut, type Session } from "./api
 import { Ctx } from "./context";
 import { useRoute } from "./router";
 import { ErrorBox, Spinner } from "./components/ui";
-import { AppsLink, useAppsBadge } from "./components/AppsLink";
-import { DevicesLink, useDevicesBadge } from "./components/DevicesLink";
+import { OwnerLink, useOwnerBadge } from "./components/OwnerLink";
+import type { AppsListing } from "./lib/apps";
+import type { DevicesOverview } from "./lib/devices";
 import { Login } from "./views/Login";
 import { Routes } from "./views/Routes";
 
@@ -37,8 +38,9 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
   useEffect(() => {
     client.get("/__stats__").then(() => setStatsOk(true), () => setStatsOk(false));
   }, [client]);
-  const apps = useAppsBadge(client);
-  const devices = useDevicesBadge(client);
+  const apps = useOwnerBadge<AppsListing>(client, "/__apps__", (listing) => listing.pending?.length ?? 0);
+  // Peers waiting for "They match" (0 on servers without the confirmation step).
+  const devices = useOwnerBadge<DevicesOverview>(client, "/__devices__", (overview) => overview.pending?.length ?? 0);
   const name = session.user.id.replace(/^account:/, "");
   return (
     <Ctx.Provider value={{ session, client, onApps: apps.update, onDevices: devices.update }}>
@@ -49,8 +51,12 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
         <nav>
           <a href="#/">Buckets</a>
           {statsOk && <a href="#/status">Status</a>}
-          {apps.ok && <AppsLink pending={apps.pending} />}
-          {devices.ok && <DevicesLink pending={devices.pending} />}
+          {apps.ok && (
+            <OwnerLink href="#/apps" label="Connected apps" className="apps-link" pending={apps.pending} waiting={(n) => `${n} request${n === 1 ? "" : "s"} waiting for approval`} />
+          )}
+          {devices.ok && (
+            <OwnerLink href="#/devices" label="Devices" className="devices-link" pending={devices.pending} waiting={(n) => `${n} pairing${n === 1 ? "" : "s"} to confirm`} />
+          )}
         </nav>
         <span class="who" title={session.user.id}>
           {name}
