@@ -130,6 +130,14 @@ def web_ui(sandbox, driver):
     wait_for(lambda: get(sandbox.url("/buckets/from-the-window"), "admin", password)[0] == 200,
              "the bucket created by clicking 'Create bucket'")
     log(f"web UI: signed in as {session['user']} over IPC; clicking 'Create bucket' created it on the server")
+    # The Status page in the window: live stats, the owner's password on demand, the recent log.
+    driver.script("location.hash = '#/status'; return true")
+    wait_for(lambda: driver.script("return document.querySelector('#show-owner-password') !== null"),
+             "the Status page's 'Show password' button")
+    driver.click("#show-owner-password")
+    wait_for(lambda: driver.text(".owner-password") == password, "the owner's password on the Status page")
+    wait_for(lambda: "kintoun" in (driver.text("pre.log") or "").lower(), "the recent log on the Status page")
+    log("web UI Status page: 'Show password' revealed the owner's password; the recent log is shown")
 
 
 def stop_sandbox_processes(sandbox):

@@ -27,6 +27,13 @@ export function isDesktop(): boolean {
   return tauri() !== null;
 }
 
+/** Calls a command of the desktop app (only in its window). */
+export async function desktopCommand<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  const t = tauri();
+  if (!t) throw new Error("Not in the desktop app");
+  return (await t.invoke(cmd, args)) as T;
+}
+
 /** The API root when the UI is served by the server itself at `/v1/admin/`. */
 export function defaultServerUrl(): string {
   const m = /^(.*\/v1)\/admin(\/|$)/.exec(window.location.pathname);

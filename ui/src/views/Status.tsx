@@ -1,7 +1,11 @@
-// The server status (GET /v1/__stats__, admins only): uptime, traffic, storage, object counts.
+// The server status (GET /v1/__stats__, admins only, refreshed every 2 s): uptime, traffic,
+// storage, object counts; in the desktop app also the owner account (password on demand) and the
+// recent log, from the app's own commands.
 
+import { useState } from "preact/hooks";
+import { desktopCommand } from "../api/session";
 import { useApp } from "../context";
-import { useAsync } from "../hooks";
+import { usePoll } from "../hooks";
 import { ErrorBox, Spinner } from "../components/ui";
 
 function bytes(n: number | undefined): string {
@@ -23,9 +27,40 @@ function duration(s: number): string {
   return `${d ? `${d}d ` : ""}${h}h ${m}m`;
 }
 
+/** The owner account and the app's recent log (desktop window only). */
+function DesktopFacts({ user, url }: { user: string; url: string }) {
+  const [password, setPassword] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const logs = usePoll(() => desktopCommand<string[]>("recent_logs", { limit: 200 }), 2000, []);
+  const reveal = () => desktopCommand<string>("owner_password").then(setPassword, setError);
+  return (
+    <>
+      <h2>This desktop</h2>
+      <dl class="facts">
+        <dt>Address for apps</dt>
+        <dd class="code small">{url}</dd>
+        <dt>Owner account</dt>
+        <dd>
+          {user}{" "}
+          {password === null ? (
+            <button type="button" id="show-owner-password" onClick={reveal}>
+              Show password
+            </button>
+          ) : (
+            <span class="code small owner-password">{password}</span>
+          )}
+        </dd>
+      </dl>
+      <ErrorBox error={error ?? logs.error} />
+      <h2>Recent log</h2>
+      <pre class="log small">{(logs.data ?? []).join("\n") || "—"}</pre>
+    </>
+  );
+}
+
 export function Status() {
-  const { client } = useApp();
-  const stats = useAsync(() => client.get("/__stats__").then((r) => r.data), []);
+  const { client, session } = useApp();
+  const stats = usePoll(() => client.get("/__stats__").then((r) => r.data), 2000, []);
   return (
     <section>
       <h1>Server status</h1>
@@ -55,9 +90,9 @@ export function Status() {
               </>
             ))}
           </dl>
-          <button onClick={stats.reload}>Refresh</button>
         </>
       )}
+      {session.desktop && <DesktopFacts user={session.user.id} url={session.creds.url} />}
     </section>
   );
 }
