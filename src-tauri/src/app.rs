@@ -108,13 +108,14 @@ async fn start(app: &AppHandle, settings: kintoun::Settings) -> Status {
     status
 }
 
-/// An app asks to connect: bring the window forward, where the web UI asks the owner.
+/// An app asks to connect: bring the window forward on the web UI's Connected apps page, where
+/// the owner sees the app's origin and scopes and approves or denies.
 fn connect_listener(app: &AppHandle) -> kintoun::plugins::apps::RequestListener {
     let app = app.clone();
     std::sync::Arc::new(move |request: &kintoun::plugins::apps::PendingRequest| {
         tracing::info!(app = %request.name, origin = ?request.origin, "an app asks to connect: showing the window");
         let shown = app.clone();
-        if let Err(err) = app.run_on_main_thread(move || crate::window::show(&shown)) {
+        if let Err(err) = app.run_on_main_thread(move || crate::window::show_route(&shown, "#/apps")) {
             tracing::warn!(%err, "cannot show the window for a connection request");
         }
     })

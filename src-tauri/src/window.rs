@@ -23,6 +23,19 @@ pub fn show(app: &AppHandle) {
     }
 }
 
+/// Shows the window on a page of the web UI (a hash route such as `#/apps`). A window created
+/// just now opens on the UI's first page instead, whose navigation counts what waits.
+pub fn show_route(app: &AppHandle, route: &str) {
+    let existed = app.get_webview_window(MAIN).is_some();
+    show(app);
+    if let (true, Some(window)) = (existed, app.get_webview_window(MAIN)) {
+        let script = format!("if (document.querySelector('header.top')) location.hash = {route:?};");
+        if let Err(err) = window.eval(&script) {
+            tracing::warn!(%err, route, "cannot open the page in the window");
+        }
+    }
+}
+
 fn create(app: &AppHandle) -> tauri::Result<WebviewWindow> {
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Kintoun")
