@@ -44,6 +44,7 @@ pub fn run(args: Args, loaded: Loaded, logging: Logging) -> ExitCode {
         .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec!["--minimized"])))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             crate::commands::session,
@@ -108,17 +109,48 @@ async fn start(app: &AppHandle, settings: kintoun::Settings) -> Status {
     status
 }
 
-/// An app asks to connect: bring the window forward on the web UI's Connected apps page, where
-/// the owner sees the app's origin and scopes and approves or denies.
+/// An app asks to connect: a notification naming its origin and scopes, and the window brought
+/// forward on the web UI's Connected apps page, where the owner approves or denies.
 fn connect_listener(app: &AppHandle) -> kintoun::plugins::apps::RequestListener {
     let app = app.clone();
     std::sync::Arc::new(move |request: &kintoun::plugins::apps::PendingRequest| {
         tracing::info!(app = %request.name, origin = ?request.origin, "an app asks to connect: showing the window");
+        // Off the server's request path: a notification is a D-Bus call.
+        let (notifier, asked) = (app.clone(), request.clone());
+        tauri::async_runtime::spawn_blocking(move || notify_connect_request(&notifier, &asked));
         let shown = app.clone();
         if let Err(err) = app.run_on_main_thread(move || crate::window::show_route(&shown, "#/apps")) {
             tracing::warn!(%err, "cannot show the window for a connection request");
         }
     })
+}
+
+/// The desktop notification of a connection request (where no notification service runs, as
+/// in headless sessions, the window alone asks).
+fn notify_connect_request(app: &AppHandle, request: &kintoun::plugins::apps::PendingRequest) {
+    use tauri_plugin_notification::NotificationExt;
+    let origin = request.origin.as_deref().unwrap_or("a local app (no web origin)");
+    let scopes: Vec<String> = request
+        .scopes
+        .iter()
+        .map(|scope| {
+            let access = match scope.access {
+                kintoun::plugins::apps::Access::Read => "read",
+                kintoun::plugins::apps::Access::Write => "read and write",
+            };
+            let create = if scope.create { " (created for it)" } else { "" };
+            format!("{access} {}/{}{create}", scope.bucket, scope.collection)
+        })
+        .collect();
+    let shown = app
+        .notification()
+        .builder()
+        .title(format!("{} asks for access to Kintoun", request.name))
+        .body(format!("From {origin}: {}. Approve or deny in Kintoun.", scopes.join(", ")))
+        .show();
+    if let Err(err) = shown {
+        tracing::warn!(%err, "cannot show the connection request notification");
+    }
 }
 
 /// The one quit path: stop the server (writes commit, the database closes), then exit.

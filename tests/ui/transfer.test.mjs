@@ -61,7 +61,9 @@ test("CSV import with progress and per-row errors, then CSV and JSON export", as
   await page.waitForSelector(".pager:has-text('page 2')");
   await page.click("button:has-text('Next page')");
   await page.waitForSelector(".pager:has-text('page 3')");
-  assert.equal(await page.isDisabled("button:has-text('Next page')"), true);
+  await page.waitForSelector("[data-testid=total]:has-text('60 records')");
+  await page.waitForFunction(() => document.querySelectorAll("table.records tbody tr").length === 20);
+  assert.equal(await page.isDisabled("button:has-text('Next page')"), true, "no page after the third");
   await screenshot(page, "export-and-pages");
   await page.context().close();
 });

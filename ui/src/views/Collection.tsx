@@ -161,11 +161,12 @@ function Records({ bid, cid, collection, query }: { bid: string; cid: string; co
       {page.loading && <Spinner />}
       {page.data && page.data.items.length === 0 && <p class="muted">No records{filterParams.length ? " match these filters" : ""}.</p>}
       <div class="pager">
-        <button disabled={pages.length <= 1} onClick={() => setPages(pages.slice(0, -1))}>
+        {/* Not while a page loads: the previous page's Next-Page link would be followed twice. */}
+        <button disabled={page.loading || pages.length <= 1} onClick={() => setPages(pages.slice(0, -1))}>
           ← Previous page
         </button>
         <span class="muted small">page {pages.length}</span>
-        <button disabled={!page.data?.next} onClick={() => page.data?.next && setPages([...pages, page.data.next])}>
+        <button disabled={page.loading || !page.data?.next} onClick={() => page.data?.next && setPages([...pages, page.data.next])}>
           Next page →
         </button>
       </div>
