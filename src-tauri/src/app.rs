@@ -103,6 +103,8 @@ pub fn run(args: Args, loaded: Loaded, logging: Logging) -> ExitCode {
 async fn start(app: &AppHandle, settings: kintoun::Settings) -> Status {
     let state = app.state::<AppState>();
     let status = state.control.start(settings, Some(connect_listener(app))).await;
+    static WATCHING: std::sync::Once = std::sync::Once::new();
+    WATCHING.call_once(|| crate::devices::watch(app.clone()));
     if let Some(tray) = state.tray.get() {
         crate::tray::refresh(tray, &status);
     }

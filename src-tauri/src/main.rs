@@ -12,6 +12,7 @@
 mod app;
 mod commands;
 mod config;
+mod devices;
 mod error;
 mod headless;
 mod logging;

@@ -60,6 +60,8 @@ struct Running {
     token: Option<String>,
     shutdown: oneshot::Sender<()>,
     task: tauri::async_runtime::JoinHandle<Result<(), kintoun::ServeError>>,
+    /// The household-devices events (empty while LAN sharing is off).
+    device_events: kintoun::sharing::attach::DeviceEvents,
 }
 
 struct State {
@@ -124,6 +126,11 @@ impl ServerControl {
     fn set_phase(state: &mut State, sender: &tokio::sync::watch::Sender<Phase>, phase: Phase) {
         state.status.phase = phase;
         sender.send_replace(phase);
+    }
+
+    /// The household-devices events of the running server.
+    pub fn device_events(&self) -> Option<kintoun::sharing::attach::DeviceEvents> {
+        self.lock().running.as_ref().map(|running| running.device_events.clone())
     }
 
     /// The session the window's UI uses: `(url, token, user id)`.
@@ -195,6 +202,7 @@ impl ServerControl {
                 .unwrap_or_else(|| "nowhere: the account existed before, its password was never stored".to_owned()),
         });
         let token = owner.as_ref().map(|owner| server.session_token(&owner.user_id));
+        let device_events = server.devices().events();
         if let Some(listener) = on_connect {
             server.on_connect_request(listener);
         }
@@ -209,7 +217,7 @@ impl ServerControl {
         state.status.owner_account = owner.as_ref().map(|o| o.account.clone());
         state.status.owner_user_id = owner.as_ref().map(|o| o.user_id.clone());
         state.status.secrets = owner.as_ref().map(|o| o.source.clone());
-        state.running = Some(Running { owner, token, shutdown, task });
+        state.running = Some(Running { owner, token, shutdown, task, device_events });
         Ok(())
     }
 

@@ -22,6 +22,19 @@ pub fn device_key_seed(secrets: &SecretStore) -> Result<String, SharingError> {
     Ok(seed)
 }
 
+/// Reads the device layer's events (cheap to clone).
+#[derive(Clone)]
+pub struct DeviceEvents {
+    running: Arc<ArcSwapOption<Sharing>>,
+}
+
+impl DeviceEvents {
+    /// The events after serial `since` (what `GET /v1/__devices__/events?since=N` lists).
+    pub fn since(&self, since: u64) -> Vec<super::service::Event> {
+        self.running.load().as_ref().map(|sharing| sharing.events(since)).unwrap_or_default()
+    }
+}
+
 /// This install's device layer: its identity, and the running LAN side once started.
 pub struct Devices {
     seed: String,
@@ -59,6 +72,12 @@ impl Devices {
         let sharing = Sharing::start(config, identity, state.store.clone(), app).await?;
         self.running.store(Some(sharing.clone()));
         Ok(Some(sharing))
+    }
+
+    /// A handle that reads the LAN side's events (pairings to confirm, revocations...) from
+    /// outside the server, e.g. for desktop notifications; empty while sharing is off.
+    pub fn events(&self) -> DeviceEvents {
+        DeviceEvents { running: self.running.clone() }
     }
 
     /// Stops the LAN side, if it runs.
