@@ -24,6 +24,7 @@ gui webdriver.py
 gui second_instance.py
 gui port_taken.py
 gui connect_request.py
+gui pairing_notify.py
 bus python3 keyring.py
 bus python3 keyring.py --fallback
 bus python3 headless.py
