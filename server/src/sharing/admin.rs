@@ -115,6 +115,12 @@ async fn owner(state: &AdminState, parts: &http::request::Parts) -> Result<(), R
     crate::http::service::require_admin(&state.app, user).await.map_err(|err| error(state, err))
 }
 
+/// The owner check, then the running LAN side: the prelude of the pairing endpoints.
+async fn owned_sharing(state: &AdminState, parts: &http::request::Parts) -> Result<Arc<Sharing>, Response> {
+    owner(state, parts).await?;
+    running(state).map_err(|err| error(state, err))
+}
+
 /// The running LAN side, or the "sharing is off" refusal.
 fn running(state: &AdminState) -> Result<Arc<Sharing>, ApiError> {
     state.sharing.load_full().ok_or_else(|| ApiError::from(SharingError::Off))
@@ -173,12 +179,9 @@ async fn overview(State(state): State<AdminState>, request: axum::extract::Reque
 
 async fn invite(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
-    if let Err(refusal) = owner(&state, &parts).await {
-        return refusal;
-    }
-    let sharing = match running(&state) {
+    let sharing = match owned_sharing(&state, &parts).await {
         Ok(sharing) => sharing,
-        Err(err) => return error(&state, err),
+        Err(refusal) => return refusal,
     };
     match sharing.invite().await {
         Ok(view) => reply(http::StatusCode::CREATED, &view),
@@ -188,23 +191,17 @@ async fn invite(State(state): State<AdminState>, request: axum::extract::Request
 
 async fn pairing_status(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
-    if let Err(refusal) = owner(&state, &parts).await {
-        return refusal;
-    }
-    match running(&state) {
+    match owned_sharing(&state, &parts).await {
         Ok(sharing) => ok(&sharing.pairing_view()),
-        Err(err) => error(&state, err),
+        Err(refusal) => refusal,
     }
 }
 
 async fn pairing_qr(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
-    if let Err(refusal) = owner(&state, &parts).await {
-        return refusal;
-    }
-    let sharing = match running(&state) {
+    let sharing = match owned_sharing(&state, &parts).await {
         Ok(sharing) => sharing,
-        Err(err) => return error(&state, err),
+        Err(refusal) => return refusal,
     };
     let Some(payload) = sharing.pairing_view().qr_payload else {
         return error(&state, ApiError::from(SharingError::NoLiveCode));
@@ -220,15 +217,12 @@ async fn pairing_qr(State(state): State<AdminState>, request: axum::extract::Req
 
 async fn cancel(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
-    if let Err(refusal) = owner(&state, &parts).await {
-        return refusal;
-    }
-    match running(&state) {
+    match owned_sharing(&state, &parts).await {
         Ok(sharing) => {
             sharing.cancel_invitation();
             ok(&sharing.pairing_view())
         }
-        Err(err) => error(&state, err),
+        Err(refusal) => refusal,
     }
 }
 
