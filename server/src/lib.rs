@@ -20,6 +20,10 @@
 //!   `lan_sharing`, a pinned mutual-TLS LAN listener serving [`Server::app`] where each request
 //!   authenticates as `device:<id>` ([`auth::TransportIdentity`]); [`Server::run`] starts and
 //!   stops it.
+//! * [`sync`] is the replicator: it keeps a local collection in step with a collection on
+//!   another Kinto server (pull with `_since`, push with `/batch` and `If-Match`, a conflict
+//!   inbox), one task per link, started and stopped by [`Server::run`]; owner endpoints
+//!   under `/v1/__sync__`.
 //! * [`settings`] reads defaults, a TOML or Kinto `.ini` file, `KINTO_*`/`KINTOUN_*` variables.
 
 pub mod auth;
@@ -35,6 +39,7 @@ pub mod settings;
 pub mod sharing;
 pub mod stats;
 pub mod storage;
+pub mod sync;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -97,6 +102,7 @@ pub struct Server {
     secrets: secrets::SecretStore,
     owner: Option<Owner>,
     devices: sharing::attach::Devices,
+    sync: sync::Replicator,
 }
 
 impl Server {
@@ -130,7 +136,8 @@ impl Server {
             stats: Stats::new(&dir.join(DATABASE_FILE)),
             apps: Arc::new(apps),
         };
-        Ok(Server { state, backend, secrets, owner, devices })
+        let sync = sync::Replicator::new(state.store.clone(), state.settings.clone(), secrets.clone());
+        Ok(Server { state, backend, secrets, owner, devices, sync })
     }
 
     /// The settings in force (`data_dir` resolved).
@@ -182,15 +189,25 @@ impl Server {
         &self.devices
     }
 
+    /// The replicator (sync links with other Kinto servers). [`sync::Replicator::nudge`] tells
+    /// it that local data changed.
+    pub fn sync(&self) -> &sync::Replicator {
+        &self.sync
+    }
+
     /// The HTTP application, for a further listener (e.g. the LAN one): same routes (the
-    /// owner's `/v1/__devices__` endpoints included), same authentication, same storage.
+    /// owner's `/v1/__devices__` and `/v1/__sync__` endpoints included), same authentication,
+    /// same storage.
     pub fn app(&self) -> axum::Router {
-        self.devices.routes(&self.state).merge(http::router(self.state.clone()))
+        let sync =
+            sync::admin::routes(sync::admin::SyncAdmin { replicator: self.sync.clone(), app: self.state.clone() });
+        self.devices.routes(&self.state).merge(sync).merge(http::router(self.state.clone()))
     }
 
     /// Serves `listener` until `shutdown` completes, then lets queued writes commit and closes
     /// the storage. With `lan_sharing` on, the LAN listener and discovery run alongside, each
-    /// LAN request authenticated as the pinned device (`device:<id>`).
+    /// LAN request authenticated as the pinned device (`device:<id>`). The replicator's link
+    /// tasks run alongside too, and are stopped before the storage closes.
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
@@ -198,7 +215,11 @@ impl Server {
     ) -> Result<(), ServeError> {
         let app = self.app();
         self.devices.start(&self.state, app.clone()).await?;
+        if let Err(err) = self.sync.start().await {
+            tracing::error!(error = %err, "the replicator cannot start: sync links are idle");
+        }
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        self.sync.stop().await;
         self.devices.stop();
         let closing = self.backend.clone();
         let _ = tokio::task::spawn_blocking(move || closing.close()).await;

@@ -58,6 +58,13 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Sync links with other Kinto servers: without arguments, one line per link.
+    Sync {
+        #[command(subcommand)]
+        action: Option<SyncAction>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Without arguments: show a pairing code. With a device and a code: join that device.
     Pair {
         /// The device showing the code: its id, name, first id group, or pairing `ip:port`.
@@ -70,6 +77,37 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum SyncAction {
+    /// Link a local collection with a collection on a Kinto server, both ways (or pull only).
+    Add {
+        /// The Kinto server, e.g. https://kinto.example.com/v1
+        url: String,
+        /// The remote collection: BUCKET/COLLECTION.
+        remote: String,
+        /// The local collection: BUCKET/COLLECTION (created if missing).
+        #[arg(long)]
+        into: String,
+        /// The remote account (or Basic Auth user); the password is read from standard input.
+        #[arg(long)]
+        user: Option<String>,
+        /// Read the password from standard input (with --user).
+        #[arg(long)]
+        password_stdin: bool,
+        /// A read-only mirror: never write to the remote.
+        #[arg(long)]
+        pull_only: bool,
+    },
+    /// Sync a link now and show its progress.
+    Now { link: String },
+    /// Show a link's conflicts: mine, theirs and the common ancestor.
+    Conflicts { link: String },
+    /// Settle a conflict: keep mine or theirs.
+    Resolve { link: String, record: String, resolution: String },
+    /// Remove a link (the data stays on both sides).
+    Remove { link: String },
 }
 
 #[derive(Subcommand)]
@@ -252,6 +290,43 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
     Ok(())
 }
 
+/// The sync commands talk to the running server as its owner.
+async fn sync_command(server: ServerArgs, action: Option<SyncAction>) -> Result<(), String> {
+    use kintoun::sync::cli::{SyncCommands, split_collection};
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let options = LoadOptions { config: server.config, bind: None, data_dir: server.data_dir };
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let client = SyncCommands::new(kintoun::owner_client::OwnerClient::new(&settings)?);
+    match action {
+        None => client.list().await?.into_iter().for_each(|line| println!("{line}")),
+        Some(SyncAction::Add { url, remote, into, user, password_stdin, pull_only }) => {
+            let credentials = match (user, password_stdin) {
+                (Some(user), true) => {
+                    let mut password = String::new();
+                    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+                    Some((user, password.trim_end_matches(['\n', '\r']).to_owned()))
+                }
+                (Some(_), false) => {
+                    return Err("--user needs --password-stdin (the password is read from stdin)".into());
+                }
+                (None, true) => return Err("--password-stdin needs --user".into()),
+                (None, false) => None,
+            };
+            let (remote, local) = (split_collection(&remote)?, split_collection(&into)?);
+            client.add(&url, remote, local, credentials, pull_only, |line| println!("{line}")).await?
+        }
+        Some(SyncAction::Now { link }) => client.now(&link, |line| println!("{line}")).await?,
+        Some(SyncAction::Conflicts { link }) => {
+            client.conflicts(&link).await?.into_iter().for_each(|line| println!("{line}"))
+        }
+        Some(SyncAction::Resolve { link, record, resolution }) => {
+            println!("{}", client.resolve(&link, &record, &resolution).await?)
+        }
+        Some(SyncAction::Remove { link }) => println!("{}", client.remove(&link).await?),
+    }
+    Ok(())
+}
+
 enum DeviceCommand {
     List,
     Revoke(String),
@@ -297,6 +372,7 @@ fn main() -> ExitCode {
                 Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
             },
         )),
+        Command::Sync { action, server } => runtime.block_on(sync_command(server, action)),
         Command::Pair { device, code, yes, server } => match (device, code) {
             (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite { yes })),
             (Some(device), Some(code)) => {

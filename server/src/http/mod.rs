@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod guards;
 pub mod message;
 pub mod openapi;
+pub mod owner_guard;
 pub mod routes;
 pub mod service;
 pub mod state;

@@ -26,7 +26,6 @@ use serde_json::{Value, json};
 use super::identity::DeviceId;
 use super::revocation::RevocationNotice;
 use super::{Sharing, SharingError};
-use crate::auth::{Presented, TransportIdentity};
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
@@ -87,32 +86,14 @@ impl From<SharingError> for ApiError {
     }
 }
 
-/// The caller's user id as the server authenticates it: the LAN listener's
-/// [`TransportIdentity`] first, else the request's credentials (after the loopback Host check
-/// every other endpoint gets).
+/// The caller's user id as the server authenticates it (see [`crate::http::owner_guard`]).
 async fn caller(state: &AdminState, parts: &http::request::Parts) -> Result<Option<String>, ApiError> {
-    let app = &state.app;
-    let transport = parts.extensions.get::<TransportIdentity>().map(|identity| identity.0.as_str());
-    if transport.is_none() {
-        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
-        crate::http::guards::check_host(&app.settings, host)?;
-    }
-    let presented = Presented { headers: &parts.headers, transport };
-    crate::auth::authenticate(
-        presented,
-        &app.settings,
-        &app.userid_secret,
-        &app.store,
-        &app.verified_accounts,
-        &app.sessions,
-    )
-    .await
+    crate::http::owner_guard::caller(&state.app, parts).await
 }
 
 /// The caller if it is an admin principal (`admin_principals`), else the refusal.
 async fn owner(state: &AdminState, parts: &http::request::Parts) -> Result<(), Response> {
-    let user = caller(state, parts).await.map_err(|err| error(state, err))?;
-    crate::http::service::require_admin(&state.app, user).await.map_err(|err| error(state, err))
+    crate::http::owner_guard::require_owner(&state.app, parts).await.map(drop).map_err(|err| error(state, err))
 }
 
 /// The owner check, then the running LAN side: the prelude of the pairing endpoints.
