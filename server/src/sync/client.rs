@@ -5,7 +5,7 @@
 //! `Retry-After` a server asks for ([`KintoClient::not_before`]).
 //!
 //! The seam: [`KintoClient::new`] takes any `reqwest::Client`, so device remotes get one built
-//! with the devices' pinned mutual-TLS `rustls::ClientConfig` (`use_preconfigured_tls`) and no
+//! with the devices' pinned mutual-TLS `rustls::ClientConfig` (`tls_backend_preconfigured`) and no
 //! header; Kinto servers get [`default_http`] (the OS trust store) and Basic credentials.
 
 use std::sync::{Arc, Mutex};
@@ -47,24 +47,10 @@ impl ClientError {
     }
 }
 
-/// The HTTP client for Kinto servers on the Internet: TLS with the OS trust store
-/// (aws-lc-rs, as the rest of the crate), no redirects followed, bounded waits.
+/// The HTTP client for Kinto servers on the Internet: rustls (aws-lc-rs, as the rest of the
+/// crate) verifying with the OS's trust store, no redirects followed, bounded waits.
 pub fn default_http() -> Result<reqwest::Client, ClientError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    if !native.errors.is_empty() {
-        tracing::debug!(errors = ?native.errors, "some OS root certificates could not be read");
-    }
-    let (added, ignored) = roots.add_parsable_certificates(native.certs);
-    tracing::debug!(added, ignored, "OS root certificates for remote Kinto servers");
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::Setup(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
