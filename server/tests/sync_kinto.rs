@@ -288,21 +288,13 @@ async fn a_412_on_push_keeps_both_versions() {
         .await;
 
     let id = link.clone();
-    let row = local.store.read(move |tx| tx.sync_link(&id)).await.expect("read").expect("link");
-    let replicator = kintoun::sync::Replicator::new(
-        local.store.clone(),
-        local.settings.clone(),
-        kintoun::secrets::SecretStore::new(&local.dir, kintoun::secrets::SecretsBackend::File),
-    );
+    let (store, settings) = (local.store.clone().expect("store"), local.settings.clone().expect("settings"));
+    let row = store.read(move |tx| tx.sync_link(&id)).await.expect("read").expect("link");
+    let secrets = kintoun::secrets::SecretStore::new(&local.dir, kintoun::secrets::SecretsBackend::File);
+    let replicator = kintoun::sync::Replicator::new(store.clone(), settings.clone(), secrets);
     let client = replicator.client_for(&row).await.expect("client");
-    let context = Context {
-        store: local.store.clone(),
-        settings: local.settings.clone(),
-        local: kintoun::sync::link::local_of(&row),
-        client,
-        page_size: 100,
-        link: row,
-    };
+    let local_collection = kintoun::sync::link::local_of(&row);
+    let context = Context { store, settings, local: local_collection, client, page_size: 100, link: row };
     let report = kintoun::sync::push::push(&context, &Progress::default()).await.expect("push");
     assert_eq!((report.sent, report.conflicts), (2, 1));
 
@@ -418,3 +410,129 @@ async fn bad_credentials_and_unreachable_remotes_are_clear_errors_and_lose_nothi
 }
 
 const BOB_USER: &str = sync_support::BOB.0;
+
+/// What the crashed process left in its database: the link's checkpoints, how many records
+/// have a sync state, and how many remote-origin (`r-*`) records are stored locally.
+fn left_behind(dir: &std::path::Path) -> (i64, i64, i64, i64) {
+    let db = rusqlite::Connection::open(dir.join(kintoun::DATABASE_FILE)).expect("database");
+    let (remote_cp, local_cp): (i64, i64) = db
+        .query_row("SELECT remote_checkpoint, local_checkpoint FROM sync_links", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("link row");
+    let states: i64 = db.query_row("SELECT COUNT(*) FROM sync_records", [], |r| r.get(0)).expect("states");
+    let pulled: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM objects WHERE parent_id = '/buckets/home/collections/recipes' \
+             AND resource_name = 'record' AND id LIKE 'r-%' AND deleted = 0",
+            [],
+            |r| r.get(0),
+        )
+        .expect("records");
+    (remote_cp, local_cp, states, pulled)
+}
+
+/// History entries of a bucket: (action, record id, user id) of record changes.
+async fn record_history(node: &Node, auth: Auth<'_>, bucket: &str) -> Vec<(String, String, String)> {
+    let mut entries = Vec::new();
+    let mut url = format!("{}/buckets/{bucket}/history?resource_name=record&_limit=1000", node.base);
+    loop {
+        let reply = node.call(Method::GET, &url, auth, None).await;
+        assert_eq!(reply.status, 200, "{}", reply.json);
+        for entry in reply.json["data"].as_array().expect("entries") {
+            let text = |key: &str| entry[key].as_str().unwrap_or_default().to_owned();
+            entries.push((text("action"), text("record_id"), text("user_id")));
+        }
+        match reply.header("next-page") {
+            Some(next) => url = next.to_owned(),
+            None => return entries,
+        }
+    }
+}
+
+/// Kill -9 the local server in the middle of a pull, restart it, kill it again in the middle
+/// of the push, restart: every page was applied whole (records = checkpoint), nothing is lost
+/// and nothing was applied or pushed twice (one `create` per record in each side's history).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_pull_and_mid_push_neither_loses_nor_duplicates() {
+    use sync_support::Process;
+    let (rdir, ldir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let data = ldir.path().join("data");
+    let remote = remote(rdir.path()).await;
+    remote.put_records(bob(), REMOTE.0, REMOTE.1, &records("r", 2000)).await;
+    let remote_times: Vec<i64> = {
+        let mut times = Vec::new();
+        let mut url = format!("{}/buckets/shared/collections/recipes/records?_limit=1000", remote.base);
+        loop {
+            let reply = remote.call(Method::GET, &url, bob(), None).await;
+            times.extend(
+                reply.json["data"].as_array().expect("data").iter().filter_map(|r| r["last_modified"].as_i64()),
+            );
+            match reply.header("next-page") {
+                Some(next) => url = next.to_owned(),
+                None => break times,
+            }
+        }
+    };
+
+    let mut process = Process::start(&data, 10);
+    let local = Node::external(process.addr, &data);
+    local.collection(Auth::Owner, LOCAL.0, LOCAL.1).await;
+    local.put_records(Auth::Owner, LOCAL.0, LOCAL.1, &records("l", 1000)).await;
+    let reply = local.link(&remote, REMOTE, LOCAL, "both").await;
+    assert_eq!(reply.status, 201, "{}", reply.json);
+    let link = reply.json["data"]["id"].as_str().expect("id").to_owned();
+
+    // Kill during the pull (2,000 records in pages of 10).
+    loop {
+        let shown = local.ok(Method::GET, &format!("/__sync__/links/{link}"), Auth::Owner, None).await;
+        if shown["data"]["progress"]["pulled"].as_u64().unwrap_or(0) >= 300 {
+            break;
+        }
+        assert!(shown["data"]["progress"]["completed_run"].as_u64().unwrap_or(0) < 1, "the sync ended first: {shown}");
+    }
+    process.kill();
+    let (remote_cp, _, states, pulled) = left_behind(&data);
+    let applied = remote_times.iter().filter(|ts| **ts <= remote_cp).count() as i64;
+    eprintln!("MEASURE crash 1: killed mid-pull with {pulled} of 2000 records applied");
+    assert!(0 < pulled && pulled < 2000, "the kill came mid-pull ({pulled} applied)");
+    assert_eq!((pulled, states), (applied, applied), "whole pages only: records = states = checkpoint");
+
+    // Restart (the link syncs on start), kill during the push (1,000 records in batches of 25).
+    let mut process = Process::start(&data, 10);
+    let local = Node::external(process.addr, &data);
+    loop {
+        let shown = local.ok(Method::GET, &format!("/__sync__/links/{link}"), Auth::Owner, None).await;
+        if shown["data"]["progress"]["pushed"].as_u64().unwrap_or(0) >= 200 {
+            break;
+        }
+        assert!(shown["data"]["progress"]["completed_run"].as_u64().unwrap_or(0) < 1, "the sync ended first: {shown}");
+    }
+    process.kill();
+    let (remote_cp, local_cp, _, pulled) = left_behind(&data);
+    eprintln!("MEASURE crash 2: killed mid-push (local checkpoint {local_cp})");
+    assert_eq!(pulled, 2000);
+    assert_eq!(remote_cp, remote_times.iter().copied().max().unwrap_or(0));
+
+    // Restart once more: the sync on start finishes the job.
+    let process = Process::start(&data, 10);
+    let local = Node::external(process.addr, &data);
+    let done = local.wait_run(&link, 1).await;
+    assert!(done["last_error"].is_null(), "{done}");
+    let again = local.sync(&link).await;
+    assert!(again["last_error"].is_null(), "{again}");
+    let (mine, theirs) = (local_records(&local).await, remote_records(&remote).await);
+    assert_eq!(mine.len(), 3000);
+    assert_eq!(mine, theirs);
+    assert!(local.conflicts(&link).await.is_empty());
+
+    let here = record_history(&local, Auth::Owner, LOCAL.0).await;
+    let pulled_creates =
+        here.iter().filter(|(a, id, u)| a == "create" && id.starts_with("r-") && u == "system:replicator").count();
+    let pulled_others = here.iter().filter(|(a, id, _)| a != "create" && id.starts_with("r-")).count();
+    assert_eq!((pulled_creates, pulled_others), (2000, 0), "each remote record written here once");
+    let there = record_history(&remote, bob(), REMOTE.0).await;
+    let pushed_creates = there.iter().filter(|(a, id, _)| a == "create" && id.starts_with("l-")).count();
+    let pushed_others = there.iter().filter(|(a, id, _)| a != "create" && id.starts_with("l-")).count();
+    assert_eq!((pushed_creates, pushed_others), (1000, 0), "each local record written there once");
+    drop(process);
+    remote.stop().await;
+}

@@ -54,15 +54,24 @@ pub fn settings(dir: &Path, page_size: usize) -> Settings {
     settings
 }
 
-/// A running server.
+/// How the owner authenticates.
+#[derive(Clone)]
+pub enum OwnerAuth {
+    /// A session token minted in-process.
+    Bearer(String),
+    /// `admin` and the password from the data dir (a server in another process).
+    Password(String),
+}
+
+/// A running server (in this process, or a `kintoun serve` process: no store then).
 pub struct Node {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT/v1`
     pub base: String,
-    pub token: String,
+    pub owner: OwnerAuth,
     pub dir: PathBuf,
-    pub store: Store,
-    pub settings: Arc<Settings>,
+    pub store: Option<Store>,
+    pub settings: Option<Arc<Settings>>,
     pub http: Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -92,13 +101,30 @@ impl Node {
         Node {
             addr,
             base: format!("http://{addr}/v1"),
-            token,
+            owner: OwnerAuth::Bearer(token),
             dir: dir.to_path_buf(),
-            store,
-            settings,
+            store: Some(store),
+            settings: Some(settings),
             http,
             stop: Some(stop),
             task: Some(task),
+        }
+    }
+
+    /// The API of a server running elsewhere (e.g. a `kintoun serve` process on `dir`).
+    pub fn external(addr: SocketAddr, dir: &Path) -> Node {
+        let password =
+            std::fs::read_to_string(dir.join("secrets").join("owner-password")).expect("owner password file");
+        Node {
+            addr,
+            base: format!("http://{addr}/v1"),
+            owner: OwnerAuth::Password(password.trim().to_owned()),
+            dir: dir.to_path_buf(),
+            store: None,
+            settings: None,
+            http: Client::builder().timeout(Duration::from_secs(120)).build().expect("client"),
+            stop: None,
+            task: None,
         }
     }
 
@@ -116,7 +142,10 @@ impl Node {
         let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
         let mut request = self.http.request(method, url);
         request = match auth {
-            Auth::Owner => request.bearer_auth(&self.token),
+            Auth::Owner => match &self.owner {
+                OwnerAuth::Bearer(token) => request.bearer_auth(token),
+                OwnerAuth::Password(password) => request.basic_auth("admin", Some(password)),
+            },
             Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
             Auth::Anonymous => request,
         };
@@ -292,4 +321,62 @@ pub fn records(prefix: &str, n: usize) -> Vec<(String, Value)> {
     (0..n)
         .map(|i| (format!("{prefix}-{i}"), json!({"title": format!("{prefix} {i}"), "n": i, "tags": ["a", "b"]})))
         .collect()
+}
+
+/// A `kintoun serve` process on a data dir (secrets in files, no timer syncs, pull pages of
+/// `page_size`); SIGKILLed when dropped.
+pub struct Process {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    pub fn start(dir: &Path, page_size: usize) -> Process {
+        use std::io::{BufRead, BufReader};
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.with_extension("log")).expect("log");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kintoun"));
+        command.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"]).arg(dir);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("KINTOUN_") || key.starts_with("KINTO_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("KINTOUN_SECRETS_BACKEND", "file")
+            .env("KINTOUN_SYNC_PAGE_SIZE", page_size.to_string())
+            .env("KINTOUN_SYNC_INTERVAL_SECONDS", "3600")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log);
+        let mut child = command.spawn().expect("spawn kintoun");
+        let stdout = child.stdout.take().expect("stdout");
+        let (found, port) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut found = Some(found);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    if let (Some(found), Ok(port)) = (found.take(), digits.parse::<u16>()) {
+                        let _ = found.send(port);
+                    }
+                }
+            }
+        });
+        let port = port.recv_timeout(Duration::from_secs(60)).expect("kintoun serve prints its address");
+        Process { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
