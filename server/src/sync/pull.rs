@@ -8,6 +8,7 @@
 //! For each remote object, with the record's sync state (what both sides last agreed on):
 //! * its timestamp is the one we know (our own push coming back, or already applied) → skip;
 //! * the record is in conflict → the conflict's `theirs` is refreshed (or it dissolves);
+//! * it holds the agreed content (the base) → only its timestamp is recorded;
 //! * the local record is unchanged since the last agreement → the remote version is written
 //!   locally through the engine (a put, or a delete leaving a tombstone);
 //! * the local record changed too → the same content means agreement; anything else is a
@@ -95,6 +96,12 @@ pub fn apply_one(
     if let Some(conflict) = tx.sync_conflict(link_id, id)? {
         let dissolved = conflicts::refresh(tx, conflict, (mine, local_ts), theirs, remote_ts)?;
         return Ok(if dissolved { Outcome::Agreed } else { Outcome::Conflict });
+    }
+    if let Some(state) = state.as_ref().filter(|s| version::same_content(&theirs, &s.base)) {
+        // The remote holds the agreed content (e.g. the tombstone of a delete we agreed on):
+        // only its timestamp is news.
+        tx.put_sync_state(link_id, &SyncState { remote_ts: Some(remote_ts), ..state.clone() })?;
+        return Ok(Outcome::Known);
     }
     let unchanged_here = match &state {
         Some(state) => state.local_ts == local_ts,

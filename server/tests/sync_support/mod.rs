@@ -115,10 +115,15 @@ impl Node {
     pub fn external(addr: SocketAddr, dir: &Path) -> Node {
         let password =
             std::fs::read_to_string(dir.join("secrets").join("owner-password")).expect("owner password file");
+        Node::api(addr, dir, OwnerAuth::Password(password.trim().to_owned()))
+    }
+
+    /// The API of any server at `addr` (e.g. the reference Kinto).
+    pub fn api(addr: SocketAddr, dir: &Path, owner: OwnerAuth) -> Node {
         Node {
             addr,
             base: format!("http://{addr}/v1"),
-            owner: OwnerAuth::Password(password.trim().to_owned()),
+            owner,
             dir: dir.to_path_buf(),
             store: None,
             settings: None,
