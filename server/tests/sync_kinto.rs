@@ -536,3 +536,101 @@ async fn a_crash_mid_pull_and_mid_push_neither_loses_nor_duplicates() {
     drop(process);
     remote.stop().await;
 }
+
+/// Runs `kintoun <args>` against the server of `data` at `addr`, with `stdin`; (success, stdout).
+async fn cli(data: &std::path::Path, addr: std::net::SocketAddr, args: &[&str], stdin: &str) -> (bool, String) {
+    let (data, args, stdin) =
+        (data.to_path_buf(), args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), stdin.to_owned());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kintoun"));
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("KINTOUN_") || key.starts_with("KINTO_") {
+                command.env_remove(key);
+            }
+        }
+        let mut child = command
+            .args(&args)
+            .env("KINTOUN_BIND", addr.to_string())
+            .env("KINTOUN_DATA_DIR", &data)
+            .env("KINTOUN_SECRETS_BACKEND", "file")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn kintoun");
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let output = child.wait_with_output().expect("kintoun output");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), text)
+    })
+    .await
+    .expect("cli task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_commands_add_list_sync_show_resolve_and_remove() {
+    use sync_support::Process;
+    let (rdir, ldir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let data = ldir.path().join("data");
+    let remote = remote(rdir.path()).await;
+    remote.put_records(bob(), REMOTE.0, REMOTE.1, &records("r", 10)).await;
+    let process = Process::start(&data, 100);
+    let local = Node::external(process.addr, &data);
+    let addr = process.addr;
+
+    let args = [
+        "sync",
+        "add",
+        remote.base.as_str(),
+        "shared/recipes",
+        "--into",
+        "home/recipes",
+        "--user",
+        "bob",
+        "--password-stdin",
+    ];
+    let (ok, out) = cli(&data, addr, &args, &format!("{}\n", sync_support::BOB.1)).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("linked: ") && out.contains("done: pulled 10, pushed 0"), "{out}");
+    let (ok, out) = cli(&data, addr, &["sync"], "").await;
+    assert!(ok, "{out}");
+    let line = out.lines().next().unwrap_or_default().to_owned();
+    assert!(line.contains(&format!("home/recipes <-> {} shared/recipes  both  last sync", remote.base)), "{line}");
+    let link = line.split_whitespace().next().unwrap_or_default().to_owned();
+
+    local
+        .ok(
+            Method::PATCH,
+            "/buckets/home/collections/recipes/records/r-1",
+            Auth::Owner,
+            Some(json!({"data": {"title": "mine"}})),
+        )
+        .await;
+    remote
+        .ok(
+            Method::PATCH,
+            "/buckets/shared/collections/recipes/records/r-1",
+            bob(),
+            Some(json!({"data": {"title": "theirs"}})),
+        )
+        .await;
+    let (ok, out) = cli(&data, addr, &["sync", "now", &link], "").await;
+    assert!(ok && out.contains("conflicts 1"), "{out}");
+    let (ok, out) = cli(&data, addr, &["sync", "conflicts", &link], "").await;
+    assert!(ok && out.contains("r-1  (concurrent_edit)") && out.contains("\"title\":\"theirs\""), "{out}");
+    let (ok, out) = cli(&data, addr, &["sync", "resolve", &link, "r-1", "theirs"], "").await;
+    assert!(ok && out.contains("kept theirs for r-1"), "{out}");
+    assert_eq!(local_records(&local).await["r-1"]["title"], "theirs");
+    let (ok, out) = cli(&data, addr, &["sync", "resolve", &link, "r-1", "both"], "").await;
+    assert!(!ok, "{out}");
+    let (ok, out) = cli(&data, addr, &["sync", "remove", &link], "").await;
+    assert!(ok && out.contains("removed link"), "{out}");
+    let (ok, out) = cli(&data, addr, &["sync", "now", &link], "").await;
+    assert!(!ok && out.contains("404"), "{out}");
+    drop(process);
+    remote.stop().await;
+}
