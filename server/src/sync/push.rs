@@ -214,21 +214,29 @@ fn settle(
 pub async fn push(context: &Context, progress: &Progress) -> Result<PushReport, SyncError> {
     let link = &context.link;
     let client = &context.client;
-    let hello = client.hello().await?;
-    let batch = hello.batch_max_requests.unwrap_or(DEFAULT_BATCH).clamp(1, 100);
+    // The remote's batch size is asked only when there is something to send.
+    let mut batch: Option<usize> = None;
     let mut report = PushReport::default();
     loop {
         let (link_id, collection) = (link.id.clone(), context.local.clone());
-        let (from, changes) = context
+        let limit = batch.unwrap_or(1);
+        let (from, mut changes) = context
             .store
             .read(move |tx| {
                 let from =
                     tx.sync_link(&link_id)?.ok_or_else(|| SyncError::UnknownLink(link_id.clone()))?.local_checkpoint;
-                Ok::<_, SyncError>((from, plan(tx, &link_id, &collection, from, batch)?))
+                Ok::<_, SyncError>((from, plan(tx, &link_id, &collection, from, limit)?))
             })
             .await?;
         if changes.is_empty() {
             return Ok(report);
+        }
+        if batch.is_none() && changes.iter().any(|c| matches!(c.step, Step::Send { .. })) {
+            let hello = client.hello().await?;
+            let size = hello.batch_max_requests.unwrap_or(DEFAULT_BATCH).clamp(1, 100);
+            batch = Some(size);
+            let (link_id, collection) = (link.id.clone(), context.local.clone());
+            changes = context.store.read(move |tx| plan(tx, &link_id, &collection, from, size)).await?;
         }
         let ops: Vec<BatchOp> = changes
             .iter()
