@@ -634,3 +634,32 @@ async fn the_sync_commands_add_list_sync_show_resolve_and_remove() {
     drop(process);
     remote.stop().await;
 }
+
+/// A remote that answers with `Backoff: 2` is left alone for two seconds: the next sync waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remote_backoff_header_is_respected() {
+    let (rdir, ldir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let mut settings = sync_support::settings(rdir.path(), 500);
+    settings.backoff = Some(2);
+    let remote = sync_support::remote_with(rdir.path(), settings).await;
+    let local = Node::start(ldir.path(), None, 100).await;
+    let link = local.linked(&remote, REMOTE, LOCAL, "both").await;
+    let started = local.ok(Method::POST, &format!("/__sync__/links/{link}/sync"), Auth::Owner, None).await;
+    let run = started["data"]["run"].as_u64().expect("run");
+    let mut phases = Vec::new();
+    let done = loop {
+        let shown = local.ok(Method::GET, &format!("/__sync__/links/{link}"), Auth::Owner, None).await;
+        let phase = shown["data"]["progress"]["phase"].as_str().unwrap_or_default().to_owned();
+        if phases.last() != Some(&phase) {
+            phases.push(phase);
+        }
+        if shown["data"]["progress"]["completed_run"].as_u64().unwrap_or(0) >= run {
+            break shown;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(phases.iter().any(|p| p == "waiting"), "the sync waited for the Backoff: {phases:?}");
+    assert!(done["data"]["last_error"].is_null(), "{done}");
+    local.stop().await;
+    remote.stop().await;
+}

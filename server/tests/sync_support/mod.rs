@@ -80,7 +80,12 @@ pub struct Node {
 impl Node {
     /// Starts a server on `dir` (at `addr`, or a free port).
     pub async fn start(dir: &Path, addr: Option<SocketAddr>, page_size: usize) -> Node {
-        let server = Server::open(settings(dir, page_size)).await.expect("server opens");
+        Node::start_with(dir, addr, settings(dir, page_size)).await
+    }
+
+    /// Starts a server with these settings.
+    pub async fn start_with(dir: &Path, addr: Option<SocketAddr>, settings: Settings) -> Node {
+        let server = Server::open(settings).await.expect("server opens");
         let token = server.session_token("account:admin");
         let store = server.store().clone();
         let settings = Arc::new(server.settings().clone());
@@ -311,7 +316,12 @@ impl Node {
 
 /// A remote Kintoun with account `bob` owning bucket `shared` / collection `recipes`.
 pub async fn remote(dir: &Path) -> Node {
-    let node = Node::start(dir, None, 500).await;
+    remote_with(dir, settings(dir, 500)).await
+}
+
+/// The same with other settings.
+pub async fn remote_with(dir: &Path, settings: Settings) -> Node {
+    let node = Node::start_with(dir, None, settings).await;
     node.account(BOB).await;
     node.collection(Auth::Basic(BOB.0, BOB.1), "shared", "recipes").await;
     node
