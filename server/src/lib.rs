@@ -117,9 +117,11 @@ impl Server {
         };
         let (store, backend) = open_store(&settings)?;
         let owner = plugins::owner::ensure(&settings, &store, &secrets).await?;
-        let devices = sharing::attach::Devices::open(&secrets).await?;
-        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         let mut settings = settings;
+        sharing::lan_settings::apply_saved(&mut settings, &sharing::lan_settings::load(&dir));
+        let devices =
+            sharing::attach::Devices::open(&secrets, sharing::lan_settings::LanSettings::of(&settings)).await?;
+        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         settings.data_dir = Some(dir.clone());
         let state = http::state::AppState {
             settings: Arc::new(settings),

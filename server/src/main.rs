@@ -76,6 +76,24 @@ enum Command {
 enum DevicesAction {
     /// Revoke a paired device everywhere (ACLs, groups, key, open connections, other devices).
     Revoke { device: String },
+    /// Show the LAN settings, or change them on the running server (applied at once, saved).
+    Settings {
+        /// Turn LAN sharing on or off.
+        #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+        sharing: Option<bool>,
+        /// How this device appears to the others ("" for the host name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The LAN port (0: any free port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// The address the LAN port listens on (e.g. 0.0.0.0, or one interface's address).
+        #[arg(long)]
+        address: Option<String>,
+        /// Interfaces for discovery, comma-separated ("" for every interface).
+        #[arg(long)]
+        interfaces: Option<String>,
+    },
 }
 
 /// How to find the running server (its settings) for the device commands.
@@ -244,6 +262,7 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
     match run {
         DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
         DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
+        DeviceCommand::Settings(change) => client.settings(change).await?.iter().for_each(|line| println!("{line}")),
         DeviceCommand::Invite { yes } => client.invite(|line| println!("{line}"), |q| ask(&q, yes)).await?,
         DeviceCommand::Join { device, code, yes } => {
             client.join(&device, &code, |line| println!("{line}"), |q| ask(&q, yes)).await?
@@ -255,6 +274,7 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
 enum DeviceCommand {
     List,
     Revoke(String),
+    Settings(serde_json::Map<String, serde_json::Value>),
     Invite { yes: bool },
     Join { device: String, code: String, yes: bool },
 }
@@ -295,6 +315,26 @@ fn main() -> ExitCode {
             match action {
                 None => DeviceCommand::List,
                 Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
+                Some(DevicesAction::Settings { sharing, name, port, address, interfaces }) => {
+                    let mut change = serde_json::Map::new();
+                    if let Some(on) = sharing {
+                        change.insert("lan_sharing".into(), on.into());
+                    }
+                    if let Some(name) = name {
+                        change.insert("device_name".into(), name.into());
+                    }
+                    if let Some(port) = port {
+                        change.insert("lan_port".into(), port.into());
+                    }
+                    if let Some(address) = address {
+                        change.insert("lan_address".into(), address.into());
+                    }
+                    if let Some(list) = interfaces {
+                        let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+                        change.insert("lan_interfaces".into(), names.into());
+                    }
+                    DeviceCommand::Settings(change)
+                }
             },
         )),
         Command::Pair { device, code, yes, server } => match (device, code) {

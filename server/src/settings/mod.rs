@@ -122,6 +122,9 @@ pub struct Settings {
     pub lan_address: std::net::IpAddr,
     /// `lan_port`: the LAN data port (0 picks one).
     pub lan_port: u16,
+    /// Keys set by an environment variable, with the variable's name: such a key cannot be
+    /// changed at run time (e.g. from the UI), since the variable would win at the next start.
+    pub from_env: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -193,6 +196,7 @@ impl Default for Settings {
             lan_interfaces: Vec::new(),
             lan_address: std::net::IpAddr::from([0, 0, 0, 0]),
             lan_port: 8889,
+            from_env: BTreeMap::new(),
         }
     }
 }
@@ -340,6 +344,7 @@ impl Settings {
                 let var = format!("{prefix}{}", key.replace(['.', '-'], "_").to_ascii_uppercase());
                 if let Some((_, value)) = env.iter().find(|(name, _)| *name == var) {
                     self.apply(key, ini::parse_value(value))?;
+                    self.from_env.insert(key.clone(), var);
                 }
             }
         }

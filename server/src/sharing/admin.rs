@@ -13,17 +13,20 @@
 //! | `DELETE /v1/__devices__/{id}` | admin principals | a pending peer: reject it → `{..., state: "rejected"}`; a paired one: revoke → `{device, was_paired, acls, groups, connections_closed, notified, not_notified}` |
 //! | `GET /v1/__devices__/events?since=N` | admin principals | `{events: [{serial, at, type, ...}]}` for notifications |
 //! | `POST /v1/__devices__/notices` | paired device | a signed revocation notice |
+//! | `GET /v1/__devices__/settings` | admin principals | the LAN settings, which are locked by an environment variable (`pinned`), where the LAN side listens, the machine's interfaces |
+//! | `PATCH /v1/__devices__/settings` | admin principals | change any of `lan_sharing`, `device_name`, `lan_interfaces`, `lan_address`, `lan_port`: applied at once (the LAN side restarts) and saved; 400 naming the key when a value is wrong, locked, or cannot work |
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwapOption;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::attach::LanControl;
 use super::identity::DeviceId;
+use super::lan_settings;
 use super::revocation::RevocationNotice;
 use super::{Sharing, SharingError};
 use crate::auth::{Presented, TransportIdentity};
@@ -33,8 +36,8 @@ use crate::http::state::AppState;
 /// What the endpoints share.
 #[derive(Clone)]
 pub struct AdminState {
-    /// Set while LAN sharing runs.
-    pub sharing: Arc<ArcSwapOption<Sharing>>,
+    /// The LAN side (running while sharing is on) and its settings.
+    pub lan: Arc<LanControl>,
     /// This device, even when sharing is off.
     pub this: DeviceId,
     /// The server's state: settings, storage and authentication.
@@ -51,6 +54,7 @@ pub fn routes(state: AdminState) -> axum::Router {
         .route("/v1/__devices__/{id}/confirm", post(confirm))
         .route("/v1/__devices__/events", get(events))
         .route("/v1/__devices__/notices", post(notice))
+        .route("/v1/__devices__/settings", get(settings).patch(change_settings))
         .route("/v1/__devices__/{id}", delete(revoke))
         .with_state(state)
 }
@@ -123,7 +127,7 @@ async fn owned_sharing(state: &AdminState, parts: &http::request::Parts) -> Resu
 
 /// The running LAN side, or the "sharing is off" refusal.
 fn running(state: &AdminState) -> Result<Arc<Sharing>, ApiError> {
-    state.sharing.load_full().ok_or_else(|| ApiError::from(SharingError::Off))
+    state.lan.running().ok_or_else(|| ApiError::from(SharingError::Off))
 }
 
 async fn overview(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
@@ -135,7 +139,8 @@ async fn overview(State(state): State<AdminState>, request: axum::extract::Reque
         Ok(paired) => paired,
         Err(err) => return error(&state, ApiError::from(err)),
     };
-    let sharing = state.sharing.load_full();
+    let sharing = state.lan.running();
+    let name = state.lan.settings().await.effective_name();
     let nearby = sharing.as_ref().map(|s| s.nearby()).unwrap_or_default();
     let paired: Vec<Value> = paired
         .iter()
@@ -168,7 +173,7 @@ async fn overview(State(state): State<AdminState>, request: axum::extract::Reque
             "id": state.this.compact(),
             "display_id": state.this.display(),
             "principal": state.this.principal(),
-            "name": sharing.as_ref().map(|s| s.name().to_owned()),
+            "name": sharing.as_ref().map(|s| s.name().to_owned()).unwrap_or(name),
             "address": sharing.as_ref().map(|s| s.data_addr().to_string()),
         },
         "paired": paired,
@@ -311,7 +316,7 @@ async fn events(
     if let Err(refusal) = owner(&state, &parts).await {
         return refusal;
     }
-    let events = state.sharing.load_full().map(|s| s.events(since.since.unwrap_or(0))).unwrap_or_default();
+    let events = state.lan.events(since.since.unwrap_or(0));
     ok(&json!({ "events": events }))
 }
 
@@ -337,4 +342,57 @@ async fn notice(State(state): State<AdminState>, request: axum::extract::Request
         Ok(applied) => ok(&json!({ "applied": applied.is_some(), "removal": applied })),
         Err(err) => error(&state, err.into()),
     }
+}
+
+/// The settings as the settings endpoints show them.
+async fn settings_view(state: &AdminState) -> Value {
+    let settings = state.lan.settings().await;
+    let listening = state.lan.running().map(|sharing| sharing.data_addr());
+    let from_env = state.app.settings.from_env.clone();
+    tokio::task::spawn_blocking(move || lan_settings::view(&settings, &from_env, listening))
+        .await
+        .unwrap_or(Value::Null)
+}
+
+async fn settings(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Err(refusal) = owner(&state, &parts).await {
+        return refusal;
+    }
+    ok(&settings_view(&state).await)
+}
+
+/// Applies the change (restarting the LAN side), then saves it; a change that cannot work
+/// (say, a port in use) leaves the previous settings running and nothing saved.
+async fn change_settings(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(refusal) = owner(&state, &parts).await {
+        return refusal;
+    }
+    let body: Value = match json_body(&state, body).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    let data_dir = state.app.settings.data_dir.clone().unwrap_or_default();
+    let before = state.lan.settings().await;
+    let saved = lan_settings::load(&data_dir);
+    let update = match lan_settings::update(&before, &saved, &body, &state.app.settings.from_env) {
+        Ok(update) => update,
+        Err(err) => return error(&state, err),
+    };
+    if let Err(err) = state.lan.reconfigure(update.settings.clone()).await {
+        let key = match &err {
+            SharingError::Listen(_) => "lan_port",
+            _ => "lan_sharing",
+        };
+        return error(&state, ApiError::invalid_body(key, format!("These settings cannot work: {err}")));
+    }
+    let saved = update.saved;
+    let written = tokio::task::spawn_blocking(move || lan_settings::save(&data_dir, &saved)).await;
+    if let Err(err) = written.map_err(std::io::Error::other).and_then(|result| result) {
+        tracing::error!(error = %err, "cannot save the LAN settings; putting the previous ones back");
+        let _ = state.lan.reconfigure(before).await;
+        return error(&state, ApiError::Backend(format!("cannot save the LAN settings: {err}")));
+    }
+    ok(&settings_view(&state).await)
 }

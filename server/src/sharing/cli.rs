@@ -157,4 +157,41 @@ impl DeviceCommands {
             report["not_notified"].as_array().map_or(0, Vec::len)
         ))
     }
+
+    /// Changes the LAN settings (when `change` has keys), then lists them, marking the ones an
+    /// environment variable locks.
+    pub async fn settings(&self, change: serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
+        let view = if change.is_empty() {
+            self.call(Method::GET, "/__devices__/settings", None).await?
+        } else {
+            self.call(Method::PATCH, "/__devices__/settings", Some(Value::Object(change))).await?
+        };
+        Ok(settings_lines(&view))
+    }
+}
+
+/// The settings view as lines: `key: value` (with `(set by VAR)` when locked), then where the
+/// LAN side listens.
+pub fn settings_lines(view: &Value) -> Vec<String> {
+    let locked =
+        |key: &str| view["pinned"][key].as_str().map(|variable| format!("  (set by {variable})")).unwrap_or_default();
+    let name = match view["device_name"].as_str() {
+        Some(name) => name.to_owned(),
+        None => format!("{} (the host name)", view["effective_device_name"].as_str().unwrap_or("?")),
+    };
+    let interfaces = match view["lan_interfaces"].as_array() {
+        Some(list) if !list.is_empty() => list.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+        _ => "every interface".to_owned(),
+    };
+    vec![
+        format!("lan_sharing: {}{}", if view["lan_sharing"] == true { "on" } else { "off" }, locked("lan_sharing")),
+        format!("device_name: {name}{}", locked("device_name")),
+        format!("lan_address: {}{}", view["lan_address"].as_str().unwrap_or("?"), locked("lan_address")),
+        format!("lan_port: {}{}", view["lan_port"], locked("lan_port")),
+        format!("lan_interfaces: {interfaces}{}", locked("lan_interfaces")),
+        match view["listening"].as_str() {
+            Some(address) => format!("listening on {address}"),
+            None => "not listening (LAN sharing is off)".to_owned(),
+        },
+    ]
 }
