@@ -131,7 +131,9 @@ impl Server {
             sessions: auth::session::SessionTokens::default(),
             stats: Stats::new(&dir.join(DATABASE_FILE)),
             apps: Arc::new(apps),
+            extensions: Arc::default(),
         };
+        let _ = state.extensions.set(devices.routes(&state));
         Ok(Server { state, backend, secrets, owner, devices })
     }
 
@@ -187,7 +189,7 @@ impl Server {
     /// The HTTP application, for a further listener (e.g. the LAN one): same routes (the
     /// owner's `/v1/__devices__` endpoints included), same authentication, same storage.
     pub fn app(&self) -> axum::Router {
-        self.devices.routes(&self.state).merge(http::router(self.state.clone()))
+        http::router(self.state.clone())
     }
 
     /// Serves `listener` until `shutdown` completes, then lets queued writes commit and closes

@@ -195,6 +195,28 @@ async fn wrong_values_and_locked_keys_are_refused_by_name() {
         assert_eq!(reply["errno"], 107, "{reply}");
         assert_eq!(reply["details"][0]["name"], key, "{reply}");
     }
+    // The device endpoints go through Kinto's pipeline: the desktop window's origin may call
+    // them (preflight included), other methods get Kinto's 405 body, stats count them.
+    let preflight = Client::new()
+        .request(Method::OPTIONS, format!("{}/__devices__/settings", node.base))
+        .header("Origin", "tauri://localhost")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(preflight.status(), StatusCode::OK);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "tauri://localhost");
+    assert_eq!(preflight.headers()["access-control-allow-methods"], "GET,HEAD,PATCH,OPTIONS");
+    let (status, body) = node.call(Method::PUT, "/__devices__/settings", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["errno"], 115, "{body}");
+    let (status, body) = node.call(Method::GET, "/__devices__/a/b/c", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["errno"], 111, "{body}");
+    let (_, stats) = node.call(Method::GET, "/__stats__", None).await;
+    assert!(stats["requests"].as_u64().unwrap_or_default() >= 10, "{stats}");
+
     let response = Client::new()
         .patch(format!("{}/__devices__/settings", node.base))
         .bearer_auth(&node.token)
