@@ -58,6 +58,26 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Share a collection with a paired device (read-only unless --write), or stop (--stop).
+    Share {
+        /// The collection: BUCKET/COLLECTION.
+        collection: String,
+        /// The paired device: its name, id or first id group.
+        device: String,
+        /// Let it write too (its mirror syncs both ways).
+        #[arg(long, conflicts_with = "stop")]
+        write: bool,
+        /// Stop sharing the collection with it.
+        #[arg(long)]
+        stop: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List what the paired devices share with this one (each is asked over the LAN).
+    Shared {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Without arguments: show a pairing code. With a device and a code: join that device.
     Pair {
         /// The device showing the code: its id, name, first id group, or pairing `ip:port`.
@@ -262,6 +282,10 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
     match run {
         DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
         DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
+        DeviceCommand::Share { collection, device, access } => {
+            println!("{}", client.share(&collection, &device, access).await?)
+        }
+        DeviceCommand::Shared => client.shared_with_me().await?.iter().for_each(|line| println!("{line}")),
         DeviceCommand::Settings(change) => client.settings(change).await?.iter().for_each(|line| println!("{line}")),
         DeviceCommand::Invite { yes } => client.invite(|line| println!("{line}"), |q| ask(&q, yes)).await?,
         DeviceCommand::Join { device, code, yes } => {
@@ -275,6 +299,8 @@ enum DeviceCommand {
     List,
     Revoke(String),
     Settings(serde_json::Map<String, serde_json::Value>),
+    Share { collection: String, device: String, access: Option<kintoun::sharing::shares::Access> },
+    Shared,
     Invite { yes: bool },
     Join { device: String, code: String, yes: bool },
 }
@@ -337,6 +363,15 @@ fn main() -> ExitCode {
                 }
             },
         )),
+        Command::Share { collection, device, write, stop, server } => {
+            let access = match (stop, write) {
+                (true, _) => None,
+                (false, true) => Some(kintoun::sharing::shares::Access::Write),
+                (false, false) => Some(kintoun::sharing::shares::Access::Read),
+            };
+            runtime.block_on(devices_command(server, DeviceCommand::Share { collection, device, access }))
+        }
+        Command::Shared { server } => runtime.block_on(devices_command(server, DeviceCommand::Shared)),
         Command::Pair { device, code, yes, server } => match (device, code) {
             (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite { yes })),
             (Some(device), Some(code)) => {

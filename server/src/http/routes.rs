@@ -56,6 +56,7 @@ const HISTORY_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::DELETE];
 const ATTACHMENT_METHODS: &[Method] = &[Method::POST, Method::DELETE];
 const DELETE_METHODS: &[Method] = &[Method::DELETE];
 const SETTINGS_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PATCH];
+const SHARE_METHODS: &[Method] = &[Method::PUT, Method::DELETE];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
@@ -172,7 +173,8 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
 /// The device layer's owner endpoints (`crate::sharing::admin`) and their methods.
 fn devices_route(rest: &[&str]) -> Option<Route> {
     let methods = match rest {
-        [] | ["events"] | ["pairing", "qr.svg"] => READ_METHODS,
+        [] | ["events"] | ["pairing", "qr.svg"] | ["shared"] | ["shared-with-me"] | [_, "shares"] => READ_METHODS,
+        [_, "shares", _, _] => SHARE_METHODS,
         ["pairing"] => PLURAL_METHODS,
         ["join"] | ["notices"] | [_, "confirm"] => BATCH_METHODS,
         ["settings"] => SETTINGS_METHODS,

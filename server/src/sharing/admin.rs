@@ -13,6 +13,11 @@
 //! | `DELETE /v1/__devices__/{id}` | admin principals | a pending peer: reject it → `{..., state: "rejected"}`; a paired one: revoke → `{device, was_paired, acls, groups, connections_closed, notified, not_notified}` |
 //! | `GET /v1/__devices__/events?since=N` | admin principals | `{events: [{serial, at, type, ...}]}` for notifications |
 //! | `POST /v1/__devices__/notices` | paired device | a signed revocation notice |
+//! | `GET /v1/__devices__/{id}/shares` | admin principals | the collections shared with that paired device (directly, through its bucket or a group) |
+//! | `PUT /v1/__devices__/{id}/shares/{bid}/{cid}` `{access: read\|write}` | admin principals | share a collection with a paired device (its own ACEs on it become exactly that) |
+//! | `DELETE /v1/__devices__/{id}/shares/{bid}/{cid}` | admin principals | stop sharing it (the device's own ACEs on it go) |
+//! | `GET /v1/__devices__/shared` | paired device | what this device shares with the caller: `{device, name, shares: [{bucket, collection, access, via, title}]}` |
+//! | `GET /v1/__devices__/shared-with-me` | admin principals | every paired device's answer to the above: `{devices: [{device, display_id, name, reachable, error, shares}]}` |
 //! | `GET /v1/__devices__/settings` | admin principals | the LAN settings, which are locked by an environment variable (`pinned`), where the LAN side listens, the machine's interfaces |
 //! | `PATCH /v1/__devices__/settings` | admin principals | change any of `lan_sharing`, `device_name`, `lan_interfaces`, `lan_address`, `lan_port`: applied at once (the LAN side restarts) and saved; 400 naming the key when a value is wrong, locked, or cannot work |
 
@@ -20,7 +25,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -28,6 +33,7 @@ use super::attach::LanControl;
 use super::identity::DeviceId;
 use super::lan_settings;
 use super::revocation::RevocationNotice;
+use super::shares::{self, Access};
 use super::{Sharing, SharingError};
 use crate::auth::{Presented, TransportIdentity};
 use crate::error::ApiError;
@@ -55,6 +61,10 @@ pub fn routes(state: AdminState) -> axum::Router {
         .route("/v1/__devices__/events", get(events))
         .route("/v1/__devices__/notices", post(notice))
         .route("/v1/__devices__/settings", get(settings).patch(change_settings))
+        .route("/v1/__devices__/shared", get(shared_with_caller))
+        .route("/v1/__devices__/shared-with-me", get(shared_with_me))
+        .route("/v1/__devices__/{id}/shares", get(device_shares))
+        .route("/v1/__devices__/{id}/shares/{bucket}/{collection}", put(put_share).delete(delete_share))
         .route("/v1/__devices__/{id}", delete(revoke))
         .with_state(state)
 }
@@ -395,4 +405,120 @@ async fn change_settings(State(state): State<AdminState>, request: axum::extract
         return error(&state, ApiError::Backend(format!("cannot save the LAN settings: {err}")));
     }
     ok(&settings_view(&state).await)
+}
+
+/// A paired device named in the path (its id in any written form); LAN sharing may be off.
+async fn paired_device(state: &AdminState, id: &str) -> Result<DeviceId, ApiError> {
+    let missing = || ApiError::ObjectNotFound { id: id.to_owned(), resource_name: "device" };
+    let device = DeviceId::parse(id).map_err(|_| missing())?;
+    let paired = state.app.store.read(|tx| tx.devices()).await?;
+    if !paired.iter().any(|row| row.id == device.compact()) {
+        return Err(missing());
+    }
+    Ok(device)
+}
+
+async fn device_shares(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Err(refusal) = owner(&state, &parts).await {
+        return refusal;
+    }
+    let device = match paired_device(&state, &id).await {
+        Ok(device) => device,
+        Err(err) => return error(&state, err),
+    };
+    match state.app.store.read(move |tx| shares::shares_of(tx, &device)).await {
+        Ok(list) => ok(&json!({ "device": device.compact(), "shares": list })),
+        Err(err) => error(&state, err.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareBody {
+    access: Access,
+}
+
+async fn put_share(
+    State(state): State<AdminState>,
+    Path((id, bucket, collection)): Path<(String, String, String)>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(refusal) = owner(&state, &parts).await {
+        return refusal;
+    }
+    let body: ShareBody = match json_body(&state, body).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    change_share(&state, &id, bucket, collection, Some(body.access)).await
+}
+
+async fn delete_share(
+    State(state): State<AdminState>,
+    Path((id, bucket, collection)): Path<(String, String, String)>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Err(refusal) = owner(&state, &parts).await {
+        return refusal;
+    }
+    change_share(&state, &id, bucket, collection, None).await
+}
+
+async fn change_share(
+    state: &AdminState,
+    id: &str,
+    bucket: String,
+    collection: String,
+    access: Option<Access>,
+) -> Response {
+    let device = match paired_device(state, id).await {
+        Ok(device) => device,
+        Err(err) => return error(state, err),
+    };
+    let (b, c) = (bucket.clone(), collection.clone());
+    match state.app.store.write(move |tx| shares::set_share(tx, &device, &b, &c, access)).await {
+        Ok(()) => {
+            tracing::info!(device = %device, %bucket, %collection, ?access, "share changed");
+            ok(&json!({ "device": device.compact(), "bucket": bucket, "collection": collection, "access": access }))
+        }
+        Err(err) => error(state, err),
+    }
+}
+
+/// What this device shares with the paired device asking (over the LAN listener).
+async fn shared_with_caller(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let device = match caller(&state, &parts).await {
+        Ok(Some(user)) => match user.strip_prefix("device:").map(DeviceId::parse) {
+            Some(Ok(device)) => device,
+            _ => return error(&state, ApiError::Forbidden),
+        },
+        Ok(None) => return error(&state, crate::auth::deny(&state.app.settings, None)),
+        Err(err) => return error(&state, err),
+    };
+    let name = state.lan.settings().await.effective_name();
+    match state.app.store.read(move |tx| shares::shares_of(tx, &device)).await {
+        Ok(list) => ok(&json!({ "device": state.this.compact(), "name": name, "shares": list })),
+        Err(err) => error(&state, err.into()),
+    }
+}
+
+/// What every paired device shares with this one (each asked over the LAN at once).
+async fn shared_with_me(State(state): State<AdminState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let sharing = match owned_sharing(&state, &parts).await {
+        Ok(sharing) => sharing,
+        Err(refusal) => return refusal,
+    };
+    match shares::shared_with_me(&sharing).await {
+        Ok(devices) => ok(&json!({ "devices": devices })),
+        Err(err) => error(&state, err.into()),
+    }
 }

@@ -20,6 +20,7 @@ pub mod peer;
 pub mod pending;
 pub mod revocation;
 pub mod service;
+pub mod shares;
 pub mod tls;
 
 use std::net::IpAddr;

@@ -214,6 +214,43 @@ impl Sharing {
         self.store.read(|tx| tx.devices()).await
     }
 
+    /// Where a paired device may be reached: the addresses it announces now (mDNS), then the
+    /// last address it was seen at (kept with the pairing).
+    pub fn peer_addresses(&self, device: &DeviceRow) -> Vec<SocketAddr> {
+        let mut addresses: Vec<SocketAddr> = self
+            .nearby()
+            .into_iter()
+            .filter(|n| n.id == device.id)
+            .flat_map(|n| n.addresses.iter().map(|ip| SocketAddr::new(*ip, n.data_port)).collect::<Vec<_>>())
+            .collect();
+        if let Ok(stored) = device.address.parse::<SocketAddr>() {
+            if !addresses.contains(&stored) {
+                addresses.push(stored);
+            }
+        }
+        addresses
+    }
+
+    /// Sends one JSON request to a paired device over TLS pinned to its key, trying each of its
+    /// addresses in turn.
+    pub async fn ask_peer(
+        &self,
+        device: &DeviceRow,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(http::StatusCode, bytes::Bytes), peer::PeerError> {
+        let id = DeviceId::parse(&device.id).map_err(|e| peer::PeerError::new(e.to_string()))?;
+        let mut last = peer::PeerError::new(format!("no known address for {}", device.name));
+        for address in self.peer_addresses(device) {
+            match peer::request(&self.identity, id, address, method.clone(), path, body).await {
+                Ok(answer) => return Ok(answer),
+                Err(err) => last = err,
+            }
+        }
+        Err(last)
+    }
+
     /// Events after `since` (serial numbers grow from 1 and go on across restarts).
     pub fn events(&self, since: u64) -> Vec<Event> {
         self.events.since(since)
@@ -602,10 +639,8 @@ impl Sharing {
         let body = serde_json::to_value(&notice).map_err(|e| SharingError::Internal(e.to_string()))?;
         let (mut notified, mut not_notified) = (Vec::new(), Vec::new());
         for other in self.paired().await? {
-            let (Ok(id), Ok(addr)) = (DeviceId::parse(&other.id), other.address.parse::<SocketAddr>()) else {
-                continue;
-            };
-            match peer::request(&self.identity, id, addr, http::Method::POST, NOTICES_PATH, Some(&body)).await {
+            let Ok(id) = DeviceId::parse(&other.id) else { continue };
+            match self.ask_peer(&other, http::Method::POST, NOTICES_PATH, Some(&body)).await {
                 Ok((status, _)) if status.is_success() => notified.push(other.id),
                 Ok((status, body)) => {
                     tracing::warn!(device = %id, %status, body = %String::from_utf8_lossy(&body), "revocation notice refused");
