@@ -123,9 +123,11 @@ impl Server {
         };
         let (store, backend) = open_store(&settings)?;
         let owner = plugins::owner::ensure(&settings, &store, &secrets).await?;
-        let devices = sharing::attach::Devices::open(&secrets).await?;
-        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         let mut settings = settings;
+        sharing::lan_settings::apply_saved(&mut settings, &sharing::lan_settings::load(&dir));
+        let devices =
+            sharing::attach::Devices::open(&secrets, sharing::lan_settings::LanSettings::of(&settings)).await?;
+        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         settings.data_dir = Some(dir.clone());
         let state = http::state::AppState {
             settings: Arc::new(settings),
@@ -135,8 +137,11 @@ impl Server {
             sessions: auth::session::SessionTokens::default(),
             stats: Stats::new(&dir.join(DATABASE_FILE)),
             apps: Arc::new(apps),
+            extensions: Arc::default(),
         };
         let sync = sync::Replicator::new(state.store.clone(), state.settings.clone(), secrets.clone());
+        let sync_routes = sync::admin::routes(sync::admin::SyncAdmin { replicator: sync.clone(), app: state.clone() });
+        let _ = state.extensions.set(devices.routes(&state).merge(sync_routes));
         Ok(Server { state, backend, secrets, owner, devices, sync })
     }
 
@@ -199,9 +204,7 @@ impl Server {
     /// owner's `/v1/__devices__` and `/v1/__sync__` endpoints included), same authentication,
     /// same storage.
     pub fn app(&self) -> axum::Router {
-        let sync =
-            sync::admin::routes(sync::admin::SyncAdmin { replicator: self.sync.clone(), app: self.state.clone() });
-        self.devices.routes(&self.state).merge(sync).merge(http::router(self.state.clone()))
+        http::router(self.state.clone())
     }
 
     /// Serves `listener` until `shutdown` completes, then lets queued writes commit and closes

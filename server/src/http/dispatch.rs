@@ -203,6 +203,7 @@ pub async fn service_response(
             tracing::warn!("storage flushed (POST /__flush__)");
             Ok(ApiResponse::json(202, &serde_json::json!({})))
         }
+        Route::Extension(_) => crate::http::extension::forward(state, request).await,
         Route::Batch | Route::Resource(_) | Route::Attachment(_) => {
             Err(ApiError::Internal("not a service endpoint".into()))
         }

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod connect;
 pub mod cors;
 pub mod dispatch;
+pub mod extension;
 pub mod guards;
 pub mod message;
 pub mod openapi;

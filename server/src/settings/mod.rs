@@ -127,6 +127,9 @@ pub struct Settings {
     pub sync_interval_seconds: u64,
     /// `sync_page_size`: records per page when pulling (`_limit`).
     pub sync_page_size: usize,
+    /// Keys set by an environment variable, with the variable's name: such a key cannot be
+    /// changed at run time (e.g. from the UI), since the variable would win at the next start.
+    pub from_env: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -200,6 +203,7 @@ impl Default for Settings {
             lan_port: 8889,
             sync_interval_seconds: 30,
             sync_page_size: 500,
+            from_env: BTreeMap::new(),
         }
     }
 }
@@ -347,6 +351,7 @@ impl Settings {
                 let var = format!("{prefix}{}", key.replace(['.', '-'], "_").to_ascii_uppercase());
                 if let Some((_, value)) = env.iter().find(|(name, _)| *name == var) {
                     self.apply(key, ini::parse_value(value))?;
+                    self.from_env.insert(key.clone(), var);
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! The owner's endpoints for sync links (used by `kintoun sync ...` and the UI), for
-//! `admin_principals` only (401 anonymous, 403 others), errors in Kinto's format:
+//! `admin_principals` only (401 anonymous, 403 others), errors in Kinto's format. They are an
+//! extension of the Kinto pipeline (`Route::Extension`, see `http::routes::sync_route`), which
+//! checks Host, CORS, methods and Content-Type first:
 //!
 //! | method & path | what |
 //! |---|---|
@@ -30,14 +32,14 @@ pub struct SyncAdmin {
     pub app: AppState,
 }
 
-/// The routes, to merge into the app.
+/// The routes, merged into the server's extension router.
 pub fn routes(state: SyncAdmin) -> axum::Router {
     axum::Router::new()
-        .route("/v1/__sync__/links", get(list).post(create).fallback(not_allowed))
-        .route("/v1/__sync__/links/{id}", get(show).delete(remove).fallback(not_allowed))
-        .route("/v1/__sync__/links/{id}/sync", post(sync_now).fallback(not_allowed))
-        .route("/v1/__sync__/links/{id}/conflicts", get(list_conflicts).fallback(not_allowed))
-        .route("/v1/__sync__/links/{id}/conflicts/{record}", post(resolve).fallback(not_allowed))
+        .route("/v1/__sync__/links", get(list).post(create))
+        .route("/v1/__sync__/links/{id}", get(show).delete(remove))
+        .route("/v1/__sync__/links/{id}/sync", post(sync_now))
+        .route("/v1/__sync__/links/{id}/conflicts", get(list_conflicts))
+        .route("/v1/__sync__/links/{id}/conflicts/{record}", post(resolve))
         .with_state(state)
 }
 
@@ -52,13 +54,7 @@ fn data(status: http::StatusCode, value: impl serde::Serialize) -> Response {
 
 fn error(state: &SyncAdmin, err: ApiError) -> Response {
     let status = http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = reply(status, &err.body(&state.app.settings.error_info_link));
-    if let ApiError::MethodNotAllowed { allow } = &err {
-        if let Ok(value) = http::HeaderValue::from_str(allow) {
-            response.headers_mut().insert(http::header::ALLOW, value);
-        }
-    }
-    response
+    reply(status, &err.body(&state.app.settings.error_info_link))
 }
 
 impl From<SyncError> for ApiError {
@@ -70,18 +66,6 @@ impl From<SyncError> for ApiError {
             other => ApiError::Backend(other.to_string()),
         }
     }
-}
-
-async fn not_allowed(State(state): State<SyncAdmin>, request: axum::extract::Request) -> Response {
-    let path = request.uri().path();
-    let allow = match path.matches('/').count() {
-        3 => "GET, POST",
-        4 => "GET, DELETE",
-        _ if path.ends_with("/sync") => "POST",
-        _ if path.ends_with("/conflicts") => "GET",
-        _ => "POST",
-    };
-    error(&state, ApiError::MethodNotAllowed { allow: allow.into() })
 }
 
 /// The owner check; the owner's user id.
