@@ -140,6 +140,7 @@ impl Server {
             extensions: Arc::default(),
         };
         let sync = sync::Replicator::new(state.store.clone(), state.settings.clone(), secrets.clone());
+        sync.set_device_connector(sync::device::connector(devices.control().clone(), state.store.clone()));
         let sync_routes = sync::admin::routes(sync::admin::SyncAdmin { replicator: sync.clone(), app: state.clone() });
         let _ = state.extensions.set(devices.routes(&state).merge(sync_routes));
         Ok(Server { state, backend, secrets, owner, devices, sync })

@@ -194,6 +194,11 @@ impl Sharing {
         self.identity.id()
     }
 
+    /// This device's key (for outgoing connections to paired devices).
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
     pub fn name(&self) -> &str {
         &self.config.device_name
     }

@@ -54,7 +54,12 @@ pub struct LocalSpec {
 pub struct RemoteSpec {
     #[serde(default = "default_kind")]
     pub kind: String,
+    /// The Kinto server's URL (kind `kinto`).
+    #[serde(default)]
     pub url: String,
+    /// The paired device's id (kind `device`).
+    #[serde(default)]
+    pub device: Option<String>,
     pub bucket: String,
     pub collection: String,
     /// Basic credentials (an account, or any user:password under Kinto's basicauth policy).
@@ -97,13 +102,27 @@ impl NewLink {
         if !ids::is_valid(Kind::Collection, &link.local.collection) {
             return Err(invalid("local.collection", "Invalid collection id"));
         }
-        if link.remote.kind != KIND_KINTO {
-            return Err(invalid(
-                "remote.kind",
-                format!("{:?}: only \"kinto\" remotes can be added here", link.remote.kind),
-            ));
+        match link.remote.kind.as_str() {
+            KIND_KINTO => {
+                super::client::normalize_base(&link.remote.url).map_err(|e| invalid("remote.url", e.to_string()))?;
+                if link.remote.device.is_some() {
+                    return Err(invalid("remote.device", "Only for remotes of kind \"device\""));
+                }
+            }
+            KIND_DEVICE => {
+                let device = link.remote.device.as_deref().ok_or_else(|| invalid("remote.device", "Required"))?;
+                crate::sharing::DeviceId::parse(device).map_err(|e| invalid("remote.device", e.to_string()))?;
+                if !link.remote.url.is_empty() {
+                    return Err(invalid("remote.url", "A device is reached by its id, not a URL"));
+                }
+                if link.remote.user.is_some() || link.remote.password.is_some() {
+                    return Err(invalid("remote.user", "A device authenticates with its paired key, not credentials"));
+                }
+            }
+            other => {
+                return Err(invalid("remote.kind", format!("{other:?}: one of \"kinto\", \"device\"")));
+            }
         }
-        super::client::normalize_base(&link.remote.url).map_err(|e| invalid("remote.url", e.to_string()))?;
         if !plausible_remote_id(&link.remote.bucket) {
             return Err(invalid("remote.bucket", "Invalid bucket id"));
         }

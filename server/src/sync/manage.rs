@@ -8,7 +8,7 @@
 //! the collection. Local and remote data stay as they are.
 
 use super::client::{ClientError, KintoClient};
-use super::link::{self, KIND_KINTO, LinkView, NewLink};
+use super::link::{self, KIND_DEVICE, KIND_KINTO, LinkView, NewLink};
 use super::local;
 use super::runner::Replicator;
 use crate::error::{ApiError, Location};
@@ -38,13 +38,46 @@ fn remote_refusal(err: ClientError, has_credentials: bool) -> ApiError {
     }
 }
 
+/// A link row with nothing in it (for asking the device connector about a device).
+fn blank() -> LinkRow {
+    LinkRow {
+        id: String::new(),
+        local_bucket: String::new(),
+        local_collection: String::new(),
+        remote_kind: String::new(),
+        remote_url: None,
+        remote_device: None,
+        remote_bucket: String::new(),
+        remote_collection: String::new(),
+        direction: String::new(),
+        remote_checkpoint: 0,
+        local_checkpoint: 0,
+        last_sync: None,
+        last_error: None,
+        created_at: 0,
+    }
+}
+
 /// Checks the remote, prepares the local collection, stores the link and starts it.
 pub async fn create(replicator: &Replicator, new: NewLink, owner: &str) -> Result<LinkView, ApiError> {
     let authorization = new.authorization();
     let has_credentials = authorization.is_some();
-    let http = replicator.http().map_err(|e| ApiError::Backend(e.to_string()))?;
-    let client = KintoClient::new(http, &new.remote.url, authorization.clone())
-        .map_err(|e| invalid("remote.url", e.to_string()))?;
+    let device = match new.remote.kind.as_str() {
+        KIND_DEVICE => new.remote.device.as_deref().and_then(|d| crate::sharing::DeviceId::parse(d).ok()),
+        _ => None,
+    };
+    let client = match device {
+        Some(device) => {
+            let probe =
+                LinkRow { remote_kind: KIND_DEVICE.to_owned(), remote_device: Some(device.compact()), ..blank() };
+            replicator.client_for(&probe).await.map_err(|e| invalid("remote.device", e.to_string()))?
+        }
+        None => {
+            let http = replicator.http().map_err(|e| ApiError::Backend(e.to_string()))?;
+            KintoClient::new(http, &new.remote.url, authorization.clone())
+                .map_err(|e| invalid("remote.url", e.to_string()))?
+        }
+    };
     let hello = client.hello().await.map_err(|e| remote_refusal(e, has_credentials))?;
     if has_credentials && hello.user.is_none() {
         return Err(invalid("remote.user", format!("{} did not accept these credentials", client.base())));
@@ -59,9 +92,9 @@ pub async fn create(replicator: &Replicator, new: NewLink, owner: &str) -> Resul
         id: link::new_id(),
         local_bucket: collection.bucket.clone(),
         local_collection: collection.collection.clone(),
-        remote_kind: KIND_KINTO.to_owned(),
-        remote_url: Some(client.base().to_owned()),
-        remote_device: None,
+        remote_kind: if device.is_some() { KIND_DEVICE } else { KIND_KINTO }.to_owned(),
+        remote_url: device.is_none().then(|| client.base().to_owned()),
+        remote_device: device.map(|d| d.compact()),
         remote_bucket: new.remote.bucket.clone(),
         remote_collection: new.remote.collection.clone(),
         direction: new.direction.as_str().to_owned(),
@@ -84,14 +117,15 @@ pub async fn create(replicator: &Replicator, new: NewLink, owner: &str) -> Resul
         .store()
         .write(move |tx| {
             let same = |l: &LinkRow| {
-                (&l.local_bucket, &l.local_collection, &l.remote_url, &l.remote_bucket, &l.remote_collection)
+                (&l.local_bucket, &l.local_collection, &l.remote_url, &l.remote_device, &l.remote_bucket)
                     == (
                         &stored.local_bucket,
                         &stored.local_collection,
                         &stored.remote_url,
+                        &stored.remote_device,
                         &stored.remote_bucket,
-                        &stored.remote_collection,
                     )
+                    && l.remote_collection == stored.remote_collection
             };
             if let Some(existing) = tx.sync_links()?.iter().find(|l| same(l)) {
                 return Err(invalid(

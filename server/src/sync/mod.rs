@@ -6,7 +6,8 @@
 //!   (migration 6, [`crate::storage::SyncTx`]); credentials for the remote live in the secrets
 //!   store as `sync-<link id>`, never in the database.
 //! * [`client`]: the remote Kinto HTTP client (a `reqwest::Client`, a base URL and an optional
-//!   `Authorization` header — device remotes hand it a client with pinned mutual TLS).
+//!   `Authorization` header); [`device`] builds one for a paired device (pinned mutual TLS, at
+//!   the address the device announces now).
 //! * [`pull`]: `GET records?_since=<remote checkpoint>&_sort=last_modified`, page by page
 //!   (`Next-Page`); each page is applied in ONE local write transaction together with the
 //!   records' sync state and the new checkpoint, so a crash or a cut resumes without losing or
@@ -32,6 +33,7 @@ pub mod admin;
 pub mod cli;
 pub mod client;
 pub mod conflicts;
+pub mod device;
 pub mod link;
 pub mod local;
 pub mod manage;
@@ -72,6 +74,9 @@ pub enum SyncError {
     Secrets(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A paired device cannot be reached now (LAN sharing off, device unpaired or away).
+    #[error("{0}")]
+    DeviceUnavailable(String),
     /// The server is stopping.
     #[error("stopped")]
     Stopped,

@@ -42,7 +42,11 @@ pub struct Context {
 /// Builds the client of a non-Kinto remote (kind `device`): given the link, a Kinto client
 /// for the peer (e.g. a `reqwest::Client` with the devices' pinned mutual TLS and the peer's
 /// LAN address). Set with [`Replicator::set_device_connector`].
-pub type DeviceConnector = Arc<dyn Fn(&LinkRow) -> Result<KintoClient, SyncError> + Send + Sync>;
+pub type DeviceConnector = Arc<
+    dyn Fn(LinkRow) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<KintoClient, SyncError>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// One link's task.
 struct LinkTask {
@@ -216,7 +220,7 @@ impl Inner {
         if link.remote_kind != KIND_KINTO {
             let connector = self.devices.read().ok().and_then(|d| d.clone());
             return match connector {
-                Some(connect) => connect(link),
+                Some(connect) => connect(link.clone()).await,
                 None => Err(SyncError::Unsupported(format!("no connector for {} remotes yet", link.remote_kind))),
             };
         }
