@@ -223,6 +223,29 @@ impl KintoClient {
         }
     }
 
+    /// Opens the remote collection's live change stream (`GET .../events`, Kintoun's SSE; see
+    /// [`super::watch`]). `Ok(None)`: the remote has no such stream (a Kinto server: 404/405).
+    pub async fn open_events(&self, bucket: &str, collection: &str) -> Result<Option<reqwest::Response>, ClientError> {
+        let url = format!("{}{}/events", self.base, collection_path(bucket, collection));
+        let mut request = self.http.get(&url).header(reqwest::header::ACCEPT, "text/event-stream");
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
+        match response.status().as_u16() {
+            200 => Ok(Some(response)),
+            404 | 405 => Ok(None),
+            code => Err(ClientError::Status {
+                url,
+                status: code,
+                message: response.status().canonical_reason().unwrap_or("error").to_owned(),
+            }),
+        }
+    }
+
     /// `GET {base}/`: the remote's settings and who we are there.
     pub async fn hello(&self) -> Result<Hello, ClientError> {
         let url = format!("{}/", self.base);
@@ -358,12 +381,16 @@ impl KintoClient {
 }
 
 /// `/buckets/{bucket}/collections/{collection}/records`, segments percent-encoded.
-fn records_path(bucket: &str, collection: &str) -> String {
+fn collection_path(bucket: &str, collection: &str) -> String {
     format!(
-        "/buckets/{}/collections/{}/records",
+        "/buckets/{}/collections/{}",
         utf8_percent_encode(bucket, SEGMENT),
         utf8_percent_encode(collection, SEGMENT)
     )
+}
+
+fn records_path(bucket: &str, collection: &str) -> String {
+    format!("{}/records", collection_path(bucket, collection))
 }
 
 /// An error and its causes, e.g. "error sending request: connection refused".

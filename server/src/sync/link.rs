@@ -245,7 +245,19 @@ mod tests {
             ),
             (
                 r#"{"local": {"bucket": "b", "collection": "c"}, "remote": {"kind": "device", "url": "http://h", "bucket": "r", "collection": "r"}}"#,
+                "remote.device",
+            ),
+            (
+                r#"{"local": {"bucket": "b", "collection": "c"}, "remote": {"kind": "device", "device": "not-an-id", "bucket": "r", "collection": "r"}}"#,
+                "remote.device",
+            ),
+            (
+                r#"{"local": {"bucket": "b", "collection": "c"}, "remote": {"kind": "ftp", "url": "http://h", "bucket": "r", "collection": "r"}}"#,
                 "remote.kind",
+            ),
+            (
+                r#"{"local": {"bucket": "b", "collection": "c"}, "remote": {"url": "http://h", "device": "X", "bucket": "r", "collection": "r"}}"#,
+                "remote.device",
             ),
         ];
         for (body, name) in cases {

@@ -42,6 +42,7 @@ pub mod pull;
 pub mod push;
 pub mod runner;
 pub mod version;
+pub mod watch;
 
 pub use client::{ClientError, KintoClient};
 pub use link::{Direction, LinkView, NewLink};

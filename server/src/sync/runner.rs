@@ -50,7 +50,9 @@ pub type DeviceConnector = Arc<
 
 /// One link's task.
 struct LinkTask {
-    wake: Notify,
+    wake: Arc<Notify>,
+    /// The link's local collection `(bucket, collection)`, once its first sync read the link.
+    local: Mutex<Option<(String, String)>>,
     progress: Progress,
     cancel: CancellationToken,
     /// Until when the remote asked us to wait.
@@ -145,7 +147,8 @@ impl Replicator {
             return;
         }
         let task = Arc::new(LinkTask {
-            wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
+            local: Mutex::default(),
             progress: Progress::default(),
             cancel: self.inner.shutdown.child_token(),
             not_before: Mutex::default(),
@@ -153,6 +156,8 @@ impl Replicator {
         });
         task.progress.request();
         let handle = tokio::spawn(run(self.inner.clone(), link_id.to_owned(), task.clone()));
+        let remote = LinkRemote { inner: self.inner.clone(), link_id: link_id.to_owned() };
+        tokio::spawn(super::watch::follow(remote, task.wake.clone(), task.cancel.clone()));
         if let Ok(mut slot) = task.handle.lock() {
             *slot = Some(handle);
         }
@@ -178,6 +183,23 @@ impl Replicator {
     pub fn nudge(&self) {
         if let Ok(tasks) = self.inner.tasks.lock() {
             tasks.values().for_each(|task| task.wake.notify_one());
+        }
+    }
+
+    /// Records of the local collection `bucket/collection` changed: the links of that
+    /// collection look for changes to push soon. Cheap (no I/O).
+    pub fn nudge_local(&self, bucket: &str, collection: &str) {
+        if let Ok(tasks) = self.inner.tasks.lock() {
+            for task in tasks.values() {
+                let matches = task
+                    .local
+                    .lock()
+                    .ok()
+                    .is_some_and(|local| local.as_ref().is_some_and(|(b, c)| b == bucket && c == collection));
+                if matches {
+                    task.wake.notify_one();
+                }
+            }
         }
     }
 
@@ -244,6 +266,9 @@ impl Inner {
             .read(move |tx| tx.sync_link(&id))
             .await?
             .ok_or_else(|| SyncError::UnknownLink(link_id.to_owned()))?;
+        if let Ok(mut local) = task.local.lock() {
+            *local = Some((link.local_bucket.clone(), link.local_collection.clone()));
+        }
         let client = self.client_for(&link).await?;
         let context = Context {
             store: self.store.clone(),
@@ -269,6 +294,23 @@ impl Inner {
             *not_before = client.not_before();
         }
         result
+    }
+}
+
+/// A link's remote as the change-stream watcher sees it.
+struct LinkRemote {
+    inner: Arc<Inner>,
+    link_id: String,
+}
+
+impl super::watch::Remote for LinkRemote {
+    async fn link(&self) -> Option<LinkRow> {
+        let id = self.link_id.clone();
+        self.inner.store.read(move |tx| tx.sync_link(&id)).await.ok().flatten()
+    }
+
+    async fn client(&self, link: &LinkRow) -> Option<KintoClient> {
+        self.inner.client_for(link).await.ok()
     }
 }
 
