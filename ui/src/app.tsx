@@ -62,7 +62,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
             <OwnerLink href="#/devices" label="Devices" className="devices-link" pending={devices.pending} waiting={(n) => `${n} pairing${n === 1 ? "" : "s"} to confirm`} />
           )}
           {sync.ok && (
-            <OwnerLink href="#/sync" label="Sync" className="sync-link" pending={sync.pending} waiting={(n) => `${n} conflict${n === 1 ? "" : "s"} to settle`} />
+            <OwnerLink href="#/sync" label="Sync" className="sync-nav" pending={sync.pending} waiting={(n) => `${n} conflict${n === 1 ? "" : "s"} to settle`} />
           )}
         </nav>
         <span class="who" title={session.user.id}>
