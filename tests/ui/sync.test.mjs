@@ -145,7 +145,7 @@ test("a link to a plain Kinto server: field errors, a two-way link that syncs, S
     const page = await newPage(browser, { width: 800, height: 600 });
     await signIn(page, lone, "admin");
     await page.goto(`${lone.admin}#/sync`);
-    const off = page.locator(".lan-off");
+    const off = page.locator(".shared-lan-off");
     await off.waitFor();
     assert.match(await off.textContent(), /LAN sharing is off/);
     assert.equal(await off.locator("a").getAttribute("href"), "#/devices");
@@ -161,6 +161,8 @@ test("a link to a plain Kinto server: field errors, a two-way link that syncs, S
     const urlError = form.locator("#kinto-link-url-error");
     await urlError.waitFor();
     assert.equal(await form.locator("input[name=url]").getAttribute("aria-invalid"), "true");
+    await form.locator("input[name=url]").scrollIntoViewIfNeeded();
+    await screenshot(page, "sync-kinto-field-error");
 
     await form.locator("input[name=password]").fill("s3cret-pass");
     await form.locator("input[name=url]").fill(kitchen.root);

@@ -19,7 +19,7 @@ export function SharedWithMe({ lanSharing, links, onLinked }: { lanSharing: bool
   if (lanSharing === undefined) return <Spinner />;
   if (!lanSharing) {
     return (
-      <p class="lan-off">
+      <p class="shared-lan-off">
         LAN sharing is off on this device, so paired devices cannot share with it. <a href="#/devices">Turn it on in Devices</a>.
       </p>
     );

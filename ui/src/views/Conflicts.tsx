@@ -4,6 +4,7 @@
 
 import { useApp } from "../context";
 import { useAsync } from "../hooks";
+import type { DevicesOverview } from "../lib/devices";
 import { progressText, remoteLabel, type Conflict, type SyncLink } from "../lib/sync";
 import { ConflictCard, type Resolution } from "../components/ConflictCard";
 import { linkPath, useSyncNow } from "../components/useSyncNow";
@@ -22,6 +23,9 @@ export function Conflicts({ id }: { id: string }) {
     return list.data.data;
   }, [client, id]);
   const sync = useSyncNow(client, id, setLink);
+  // Device names for a device remote (not the owner's devices page: ignore failures).
+  const devices = useAsync(() => client.get<DevicesOverview>("/__devices__").then((r) => r.data, () => null), [client]);
+  const names = Object.fromEntries((devices.data?.paired ?? []).map((d) => [d.id, d.name]));
   const refreshBadge = () =>
     client.get<{ data: SyncLink[] }>("/__sync__/links").then((res) => onSync?.(res.data.data), () => undefined);
 
@@ -39,7 +43,7 @@ export function Conflicts({ id }: { id: string }) {
       <h1>Conflicts</h1>
       {link && (
         <p class="muted">
-          <code>{`${link.local.bucket}/${link.local.collection}`}</code> ⇄ {remoteLabel(link)}
+          <code>{`${link.local.bucket}/${link.local.collection}`}</code> ⇄ {remoteLabel(link, names)}
         </p>
       )}
       {(sync.syncing || link?.progress) && (
