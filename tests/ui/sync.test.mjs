@@ -2,7 +2,7 @@
 // share.test.mjs). The kitchen shares a collection read+write with the study; on the study's UI
 // "Shared with me" lists it, "Keep a copy" mirrors it, two concurrent edits land in the conflict
 // inbox, one is settled with "Keep theirs" and one with a field merge, and both servers end up
-// with the same records. Then a third server (LAN sharing off) links a collection with the
+// with the same records; a read-only share becomes a pull-only mirror. Then a third server (LAN sharing off) links a collection with the
 // kitchen as a plain Kinto remote: field errors from the server, a working link, Stop syncing.
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
@@ -137,6 +137,32 @@ test("Shared with me → Keep a copy → conflicts settled with Keep theirs and 
   assert.equal(await page.locator("li.sync-link a.conflicts-link").count(), 0);
   assert.equal(await hasHorizontalScroll(page), false);
   await screenshot(page, "sync-settled");
+});
+
+test("a read-only share mirrors pull-only: local edits never reach the sharing device", async () => {
+  ok(await api(kitchen, "PUT", `/__devices__/${studyId}/shares/home/notes`, { access: "read" }), "share notes");
+  const page = await newPage(browser, { width: 800, height: 600 });
+  await signIn(page, study, "admin");
+  await page.goto(`${study.admin}#/sync`);
+  const share = page.locator(".shared-with-me li.share[data-share='home/notes']");
+  await share.waitFor();
+  assert.match(await share.textContent(), /read-only/);
+  await share.locator("button.keep-copy").click();
+  assert.equal(await share.locator("select[name=direction]").count(), 0, "no two-way choice for a read share");
+  assert.match(await share.locator("form").textContent(), /never sends changes back/);
+  await share.locator("button:has-text('Keep a copy here')").click();
+  await share.locator(".mirror-state .synced").waitFor();
+  const card = page.locator("li.sync-link:has-text('kitchen-laptop/notes')");
+  assert.match(await card.textContent(), /Read-only mirror/);
+  assert.deepEqual(await fields(study, "/buckets/kitchen-laptop/collections/notes/records/n1"), { text: "Buy milk" });
+
+  ok(await api(study, "PATCH", "/buckets/kitchen-laptop/collections/notes/records/n1", { data: { text: "Mine only" } }), "study edit");
+  await card.locator("button.sync-now").click();
+  await card.locator("button.sync-now:has-text('Sync now')").waitFor();
+  assert.match(await card.locator(".progress-text").textContent(), /0 pushed/);
+  assert.deepEqual(await fields(kitchen, "/buckets/home/collections/notes/records/n1"), { text: "Buy milk" });
+  assert.equal(await hasHorizontalScroll(page), false);
+  await screenshot(page, "sync-read-only-share");
 });
 
 test("a link to a plain Kinto server: field errors, a two-way link that syncs, Stop syncing keeps the data", async () => {

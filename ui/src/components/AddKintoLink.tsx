@@ -5,35 +5,8 @@
 import { useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import { useApp } from "../context";
-import { fieldErrors, type Direction, type SyncLink } from "../lib/sync";
+import { KINTO_LINK_EMPTY as EMPTY, fieldErrors, newKintoLink, type KintoLinkValues as Values, type SyncLink } from "../lib/sync";
 import { ErrorBox } from "./ui";
-
-interface Values {
-  url: string;
-  remoteBucket: string;
-  remoteCollection: string;
-  localBucket: string;
-  localCollection: string;
-  user: string;
-  password: string;
-  direction: Direction;
-}
-
-const EMPTY: Values = { url: "", remoteBucket: "", remoteCollection: "", localBucket: "", localCollection: "", user: "", password: "", direction: "both" };
-
-/** The request body; credentials only when a user name is given. */
-export function newKintoLink(v: Values) {
-  const remote: Record<string, string> = { kind: "kinto", url: v.url.trim(), bucket: v.remoteBucket.trim(), collection: v.remoteCollection.trim() };
-  if (v.user.trim() || v.password) {
-    remote.user = v.user.trim();
-    remote.password = v.password;
-  }
-  return {
-    local: { bucket: v.localBucket.trim() || v.remoteBucket.trim(), collection: v.localCollection.trim() || v.remoteCollection.trim() },
-    remote,
-    direction: v.direction,
-  };
-}
 
 function Field({ label, name, error, hint, ...input }: { label: string; name: string; error?: string; hint?: string } & Record<string, unknown>) {
   const id = `kinto-link-${name}`;

@@ -7,7 +7,7 @@ import { useState } from "preact/hooks";
 import { useApp } from "../context";
 import { useAsync } from "../hooks";
 import { href } from "../router";
-import { isBusy, linkForShare, progressText, slug, type PeerShares, type SharedCollection, type SyncLink, type Direction } from "../lib/sync";
+import { deviceLinkBody, isBusy, keepCopyDefaults, linkForShare, progressText, type PeerShares, type SharedCollection, type SyncLink, type Direction } from "../lib/sync";
 import { ErrorBox, Spinner, formatDate } from "./ui";
 
 export function SharedWithMe({ lanSharing, links, onLinked }: { lanSharing: boolean | undefined; links: SyncLink[]; onLinked: (link: SyncLink) => void }) {
@@ -99,9 +99,10 @@ function MirrorState({ link }: { link: SyncLink }) {
 
 function KeepCopyForm({ peer, share, onDone, onCancel }: { peer: PeerShares; share: SharedCollection; onDone: (link: SyncLink) => void; onCancel: () => void }) {
   const { client } = useApp();
-  const [bucket, setBucket] = useState(slug(peer.name, "shared"));
-  const [collection, setCollection] = useState(share.collection);
-  const [direction, setDirection] = useState<Direction>(share.access === "write" ? "both" : "pull");
+  const defaults = keepCopyDefaults(peer.name, share);
+  const [bucket, setBucket] = useState(defaults.bucket);
+  const [collection, setCollection] = useState(defaults.collection);
+  const [direction, setDirection] = useState<Direction>(defaults.direction);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const submit = async (e: Event) => {
@@ -109,11 +110,7 @@ function KeepCopyForm({ peer, share, onDone, onCancel }: { peer: PeerShares; sha
     setBusy(true);
     setError(null);
     try {
-      const body = {
-        local: { bucket: bucket.trim(), collection: collection.trim() },
-        remote: { kind: "device", device: peer.device, bucket: share.bucket, collection: share.collection },
-        direction,
-      };
+      const body = deviceLinkBody(peer.device, share, { bucket, collection }, direction);
       const link = (await client.request<{ data: SyncLink }>("POST", "/__sync__/links", { body })).data.data;
       onDone(link);
     } catch (err) {

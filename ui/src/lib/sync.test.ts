@@ -1,9 +1,13 @@
 // Unit tests of the Sync page's logic: progress wording, slugs, remotes, three-way rows, merges.
 import { describe, expect, it } from "vitest";
 import {
+  KINTO_LINK_EMPTY,
   canMerge,
   conflictRows,
   defaultPick,
+  deviceLinkBody,
+  keepCopyDefaults,
+  newKintoLink,
   fieldErrors,
   isBusy,
   linkForShare,
@@ -110,5 +114,31 @@ describe("three-way conflicts", () => {
   });
   it("hides id and last_modified", () => {
     expect(conflictRows({ mine: { id: "x", last_modified: 1, a: 1 }, theirs: { a: 1 } }).map((r) => r.field)).toEqual(["a"]);
+  });
+});
+
+describe("new links", () => {
+  it("a Kinto link defaults local ids to the remote ones and sends credentials only when given", () => {
+    const v = { ...KINTO_LINK_EMPTY, url: " http://k/v1 ", remoteBucket: "home", remoteCollection: "notes" };
+    expect(newKintoLink(v)).toEqual({
+      local: { bucket: "home", collection: "notes" },
+      remote: { kind: "kinto", url: "http://k/v1", bucket: "home", collection: "notes" },
+      direction: "both",
+    });
+    const withUser = newKintoLink({ ...v, localBucket: "mine", user: "admin", password: "pw", direction: "pull" });
+    expect(withUser.local).toEqual({ bucket: "mine", collection: "notes" });
+    expect(withUser.remote).toMatchObject({ user: "admin", password: "pw" });
+    expect(withUser.direction).toBe("pull");
+  });
+  it("Keep a copy proposes a bucket named after the device, two-way only for write shares", () => {
+    expect(keepCopyDefaults("Kitchen laptop", { collection: "recipes", access: "write" })).toEqual({ bucket: "kitchen-laptop", collection: "recipes", direction: "both" });
+    expect(keepCopyDefaults("Kitchen laptop", { collection: "recipes", access: "read" }).direction).toBe("pull");
+    const share = { bucket: "home", collection: "recipes", access: "read" as const };
+    expect(deviceLinkBody("DEV", share, { bucket: " k ", collection: "r" }, "both")).toEqual({
+      local: { bucket: "k", collection: "r" },
+      remote: { kind: "device", device: "DEV", bucket: "home", collection: "recipes" },
+      direction: "pull",
+    });
+    expect(deviceLinkBody("DEV", { ...share, access: "write" }, { bucket: "k", collection: "r" }, "both").direction).toBe("both");
   });
 });

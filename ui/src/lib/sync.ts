@@ -198,3 +198,45 @@ export function mergeFields(rows: FieldRow[], picks: Record<string, Side>): Reco
 
 /** A merge needs both versions (a deleted side has no fields to pick). */
 export const canMerge = (conflict: Pick<Conflict, "mine" | "theirs">): boolean => !!conflict.mine && !!conflict.theirs;
+
+/** What the "Sync with a Kinto server" form holds. */
+export interface KintoLinkValues {
+  url: string;
+  remoteBucket: string;
+  remoteCollection: string;
+  localBucket: string;
+  localCollection: string;
+  user: string;
+  password: string;
+  direction: Direction;
+}
+
+export const KINTO_LINK_EMPTY: KintoLinkValues = { url: "", remoteBucket: "", remoteCollection: "", localBucket: "", localCollection: "", user: "", password: "", direction: "both" };
+
+/** The `POST /__sync__/links` body; the local ids default to the remote ones; credentials only when given. */
+export function newKintoLink(v: KintoLinkValues) {
+  const remote: Record<string, string> = { kind: "kinto", url: v.url.trim(), bucket: v.remoteBucket.trim(), collection: v.remoteCollection.trim() };
+  if (v.user.trim() || v.password) {
+    remote.user = v.user.trim();
+    remote.password = v.password;
+  }
+  return {
+    local: { bucket: v.localBucket.trim() || v.remoteBucket.trim(), collection: v.localCollection.trim() || v.remoteCollection.trim() },
+    remote,
+    direction: v.direction,
+  };
+}
+
+/** What "Keep a copy" proposes for a share: a local bucket named after the device, the same collection, two-way only for write access. */
+export function keepCopyDefaults(deviceName: string, share: Pick<SharedCollection, "collection" | "access">): { bucket: string; collection: string; direction: Direction } {
+  return { bucket: slug(deviceName, "shared"), collection: share.collection, direction: share.access === "write" ? "both" : "pull" };
+}
+
+/** The `POST /__sync__/links` body that mirrors a device's share (a read share is always pull-only). */
+export function deviceLinkBody(device: string, share: Pick<SharedCollection, "bucket" | "collection" | "access">, local: { bucket: string; collection: string }, direction: Direction) {
+  return {
+    local: { bucket: local.bucket.trim(), collection: local.collection.trim() },
+    remote: { kind: "device", device, bucket: share.bucket, collection: share.collection },
+    direction: share.access === "write" ? direction : "pull",
+  };
+}
