@@ -103,7 +103,8 @@ enum Command {
 enum SyncAction {
     /// Link a local collection with a collection on a Kinto server, both ways (or pull only).
     Add {
-        /// The Kinto server, e.g. https://kinto.example.com/v1
+        /// The Kinto server, e.g. https://kinto.example.com/v1 — or `device:NAME` for a paired
+        /// device sharing the collection with this one (see `kintoun shared`).
         url: String,
         /// The remote collection: BUCKET/COLLECTION.
         remote: String,

@@ -170,28 +170,6 @@ impl DeviceCommands {
         Ok(settings_lines(&view))
     }
 
-    /// The compact id of the paired device called `device` (name, id, or first id group).
-    async fn paired_id(&self, device: &str) -> Result<String, String> {
-        let overview = self.call(Method::GET, "/__devices__", None).await?;
-        let wanted = device.trim();
-        let normalized: String =
-            wanted.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
-        let matches: Vec<(String, String)> = overview["paired"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["name"].as_str().unwrap_or_default().to_owned())))
-            .filter(|(id, name)| {
-                name.eq_ignore_ascii_case(wanted) || (normalized.len() >= 7 && id.starts_with(&normalized))
-            })
-            .collect();
-        match matches.as_slice() {
-            [(id, _)] => Ok(id.clone()),
-            [] => Err(format!("no paired device called {wanted:?} (see `kintoun devices`)")),
-            _ => Err(format!("{wanted:?} matches several paired devices: give its id")),
-        }
-    }
-
     /// Shares `BUCKET/COLLECTION` with a paired device (`None`: stops sharing it).
     pub async fn share(
         &self,
@@ -202,7 +180,7 @@ impl DeviceCommands {
         let Some((bucket, name)) = collection.split_once('/').filter(|(b, c)| !b.is_empty() && !c.is_empty()) else {
             return Err(format!("{collection:?}: give the collection as BUCKET/COLLECTION"));
         };
-        let id = self.paired_id(device).await?;
+        let id = paired_device_id(&self.client, device).await?;
         let encode = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
         let path = format!("/__devices__/{id}/shares/{}/{}", encode(bucket), encode(name));
         let display = crate::sharing::DeviceId::parse(&id).map(|d| d.display()).unwrap_or(id);
@@ -250,6 +228,27 @@ impl DeviceCommands {
             lines.push("No paired device.".to_owned());
         }
         Ok(lines)
+    }
+}
+
+/// The compact id of the paired device called `device` (its name, id, or first id group), as
+/// the running server lists its paired devices.
+pub async fn paired_device_id(client: &OwnerClient, device: &str) -> Result<String, String> {
+    let overview = client.call(Method::GET, "/__devices__", None).await?;
+    let wanted = device.trim();
+    let normalized: String = wanted.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
+    let matches: Vec<String> = overview["paired"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["name"].as_str().unwrap_or_default().to_owned())))
+        .filter(|(id, name)| name.eq_ignore_ascii_case(wanted) || (normalized.len() >= 7 && id.starts_with(&normalized)))
+        .map(|(id, _)| id)
+        .collect();
+    match matches.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(format!("no paired device called {wanted:?} (see `kintoun devices`)")),
+        _ => Err(format!("{wanted:?} matches several paired devices: give its id")),
     }
 }
 

@@ -107,7 +107,13 @@ impl SyncCommands {
         pull_only: bool,
         print: impl FnMut(String),
     ) -> Result<(), String> {
-        let mut remote_spec = json!({"url": url, "bucket": remote.0, "collection": remote.1});
+        let mut remote_spec = match url.strip_prefix("device:") {
+            Some(device) => {
+                let id = crate::sharing::cli::paired_device_id(&self.client, device).await?;
+                json!({"kind": "device", "device": id, "bucket": remote.0, "collection": remote.1})
+            }
+            None => json!({"url": url, "bucket": remote.0, "collection": remote.1}),
+        };
         if let Some((user, password)) = credentials {
             remote_spec["user"] = json!(user);
             remote_spec["password"] = json!(password);
