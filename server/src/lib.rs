@@ -15,6 +15,9 @@
 //!   validating, assigning ids and timestamps, and building the response.
 //! * [`storage`] defines the `Tx` operations and runs jobs: reads on a pool of read-only
 //!   SQLite connections, writes on one writer thread with group commit (`storage::sqlite`).
+//!   After each durable commit the writer announces the lists it changed on the
+//!   [`changes::ChangeBus`] ([`Server::changes`]); the live change streams (`http::events`,
+//!   `GET .../events`, Server-Sent Events) and the replicator follow it.
 //! * [`error`] is the errno table: every failure becomes Kinto's error body there and only there.
 //! * [`sharing`] is the household-devices layer: device key, pairing, mDNS and, with
 //!   `lan_sharing`, a pinned mutual-TLS LAN listener serving [`Server::app`] where each request
@@ -23,6 +26,7 @@
 //! * [`settings`] reads defaults, a TOML or Kinto `.ini` file, `KINTO_*`/`KINTOUN_*` variables.
 
 pub mod auth;
+pub mod changes;
 pub mod error;
 pub mod http;
 pub mod json;
@@ -122,6 +126,8 @@ impl Server {
         let mut settings = settings;
         settings.data_dir = Some(dir.clone());
         let state = http::state::AppState {
+            changes: store.changes().clone(),
+            streams: http::events::Streams::new(settings.events_max_streams),
             settings: Arc::new(settings),
             store,
             userid_secret: userid_secret.into(),
@@ -167,6 +173,12 @@ impl Server {
         self.state.apps.on_request(listener);
     }
 
+    /// The change bus: one [`changes::Changed`] per list after every committed write, whatever
+    /// made it (HTTP, batch, plugins, internal writes through [`Store::write`]).
+    pub fn changes(&self) -> &changes::ChangeBus {
+        &self.state.changes
+    }
+
     /// The live counters (cheap to clone and keep).
     pub fn stats(&self) -> Stats {
         self.state.stats.clone()
@@ -198,6 +210,13 @@ impl Server {
     ) -> Result<(), ServeError> {
         let app = self.app();
         self.devices.start(&self.state, app.clone()).await?;
+        // Open change streams never end by themselves: end them first, or the graceful
+        // shutdown would wait for them forever.
+        let streams = self.state.streams.clone();
+        let shutdown = async move {
+            shutdown.await;
+            streams.close();
+        };
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         self.devices.stop();
         let closing = self.backend.clone();

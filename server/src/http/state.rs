@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::auth::session::SessionTokens;
+use crate::changes::ChangeBus;
+use crate::http::events::Streams;
 use crate::plugins::accounts::VerifiedCache;
 use crate::plugins::apps::AppRegistry;
 use crate::settings::Settings;
@@ -24,4 +26,8 @@ pub struct AppState {
     pub stats: Stats,
     /// Connected apps: pending connection requests and approved origins.
     pub apps: Arc<AppRegistry>,
+    /// A message after every committed write (the storage's bus, see [`crate::changes`]).
+    pub changes: ChangeBus,
+    /// The open change streams (`.../events`).
+    pub streams: Streams,
 }

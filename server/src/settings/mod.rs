@@ -107,6 +107,10 @@ pub struct Settings {
     pub secrets_backend: SecretsBackend,
     /// Who may read `/__stats__` and the other owner endpoints.
     pub admin_principals: Vec<String>,
+    /// `events_max_streams`: open change streams (`.../events`) at most; more answer 503.
+    pub events_max_streams: usize,
+    /// `events_heartbeat_seconds`: a `: keep-alive` comment on idle change streams this often.
+    pub events_heartbeat_seconds: u64,
     /// Settings without a field of their own (cache expiry per bucket, endpoint toggles, ...).
     pub extra: BTreeMap<String, Value>,
     /// Raw `multiauth.*` keys, resolved into `auth_policies` by [`Settings::finish`].
@@ -186,6 +190,8 @@ impl Default for Settings {
             owner_account: "admin".into(),
             secrets_backend: SecretsBackend::Auto,
             admin_principals: vec!["account:admin".into()],
+            events_max_streams: 256,
+            events_heartbeat_seconds: 15,
             extra: BTreeMap::new(),
             multiauth: BTreeMap::new(),
             lan_sharing: false,
@@ -431,6 +437,10 @@ impl Settings {
             "owner_account" => self.owner_account = as_opt_string(&value).map_err(err)?.unwrap_or_default(),
             "secrets_backend" => self.secrets_backend = as_string(&value).map_err(err)?.parse().map_err(err)?,
             "admin_principals" => self.admin_principals = as_list(&value).map_err(err)?,
+            "events_max_streams" => self.events_max_streams = as_usize(&value).map_err(err)?,
+            "events_heartbeat_seconds" => {
+                self.events_heartbeat_seconds = (as_usize(&value).map_err(err)? as u64).clamp(1, 3600)
+            }
             _ if key.starts_with("multiauth.") => {
                 self.multiauth.insert(key.to_owned(), value);
             }
@@ -515,6 +525,8 @@ const KNOWN_KEYS: &[&str] = &[
     "owner_account",
     "secrets_backend",
     "admin_principals",
+    "events_max_streams",
+    "events_heartbeat_seconds",
     "data_dir",
     "project_name",
     "project_version",
