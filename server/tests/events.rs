@@ -473,6 +473,33 @@ async fn streams_are_authorised_like_a_list_read() {
 }
 
 #[tokio::test]
+async fn a_deleted_collection_ends_its_stream_with_the_lists_404() {
+    let s = start().await;
+    setup(&s, &["c"]).await;
+    let mut stream = open(&s, "/v1/buckets/b/collections/c/events", ALICE, &[]).await;
+    stream.replay().await;
+    delete(&s, "/v1/buckets/b/collections/c", ALICE).await;
+    let end = stream.event().await;
+    let listed = get(&s, &records("c"), ALICE).await;
+    assert_eq!(listed.status, 404);
+    assert_eq!((end.name(), end.json()), ("end", listed.json));
+    assert!(stream.frame().await.is_none());
+}
+
+#[tokio::test]
+async fn the_personal_bucket_has_streams_too() {
+    let s = start().await;
+    let created = post(&s, "/v1/buckets/default/collections/tasks/records", ALICE, json!({"data": {"t": 1}})).await;
+    assert_eq!(created.status, 201);
+    let mut stream = open(&s, "/v1/buckets/default/collections/tasks/events?_since=0", ALICE, &[]).await;
+    let (replayed, _) = stream.replay().await;
+    assert_eq!(replayed.len(), 1);
+    assert_eq!(replayed[0].json()["data"], created.json["data"]);
+    let anonymous = Reply::from(request(&s, "/v1/buckets/default/collections/tasks/events", None, &[]).await).await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
 async fn heartbeats_keep_idle_streams_alive() {
     let s = start_with("events_heartbeat_seconds = 1").await;
     setup(&s, &["c"]).await;

@@ -42,7 +42,18 @@ pub struct Outgoing {
 #[derive(Debug, Clone)]
 pub enum Follow {
     Collection { bucket: String, collection: String, cursor: i64 },
-    Bucket { bucket: String, cursor: BucketCursor, all: bool, dirty: BTreeSet<String> },
+    Bucket(BucketFollow),
+}
+
+/// A bucket stream's position and what it must re-read.
+#[derive(Debug, Clone)]
+pub struct BucketFollow {
+    bucket: String,
+    cursor: BucketCursor,
+    /// Re-read every collection (permissions may have changed, or the receiver lagged).
+    all: bool,
+    /// Collections whose records changed.
+    dirty: BTreeSet<String>,
 }
 
 /// What one catch-up read.
@@ -166,16 +177,16 @@ impl Follow {
                         if readable.len() > MAX_BUCKET_COLLECTIONS {
                             return Err(too_many_collections());
                         }
-                        let mut cursor = BucketCursor::uniform(changes::current_timestamp(tx, &call.place)?);
-                        cursor.others = 0;
+                        let mut records = std::collections::BTreeMap::new();
                         for collection in readable {
                             let timestamp = changes::current_timestamp(tx, &records_place(bucket, &collection))?;
-                            cursor.records.insert(collection, timestamp);
+                            records.insert(collection, timestamp);
                         }
-                        cursor
+                        let collections = changes::current_timestamp(tx, &call.place)?;
+                        BucketCursor { collections, records, others: 0 }
                     }
                 };
-                Ok(Follow::Bucket { bucket: bucket.clone(), cursor, all: true, dirty: BTreeSet::new() })
+                Ok(Follow::Bucket(BucketFollow { bucket: bucket.clone(), cursor, all: true, dirty: BTreeSet::new() }))
             }
         }
     }
@@ -198,7 +209,7 @@ impl Follow {
                         == Some(collection.as_str());
                 own || above(bucket)
             }
-            Follow::Bucket { bucket, all, dirty, .. } => {
+            Follow::Bucket(BucketFollow { bucket, all, dirty, .. }) => {
                 if above(bucket) {
                     *all = true;
                     return true;
@@ -221,8 +232,8 @@ impl Follow {
 
     /// Notes that everything must be re-read (a lagging receiver, a heartbeat).
     pub fn note_all(&mut self) {
-        if let Follow::Bucket { all, .. } = self {
-            *all = true;
+        if let Follow::Bucket(follow) = self {
+            follow.all = true;
         }
     }
 
@@ -230,7 +241,7 @@ impl Follow {
     pub fn id(&self) -> String {
         match self {
             Follow::Collection { cursor, .. } => cursor.to_string(),
-            Follow::Bucket { cursor, .. } => cursor.encode(),
+            Follow::Bucket(follow) => follow.cursor.encode(),
         }
     }
 
@@ -249,9 +260,7 @@ impl Follow {
                 }
                 Ok(CaughtUp { follow: Follow::Collection { bucket, collection, cursor }, events, more: !complete })
             }
-            Follow::Bucket { bucket, cursor, all, dirty } => {
-                catch_up_bucket(tx, settings, &principals, user, bucket, cursor, all, dirty)
-            }
+            Follow::Bucket(follow) => follow.catch_up(tx, settings, &principals, user),
         }
     }
 }
@@ -270,65 +279,66 @@ impl Change {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn catch_up_bucket(
-    tx: &mut dyn Tx,
-    settings: &Settings,
-    principals: &[String],
-    user: Option<String>,
-    bucket: String,
-    cursor: BucketCursor,
-    all: bool,
-    dirty: BTreeSet<String>,
-) -> Result<CaughtUp, ApiError> {
-    let collections_call = list_call(collections_place(&bucket), user.clone());
-    let collections = changes_since(tx, settings, &collections_call, principals, cursor.collections, PAGE)?;
-    let mut more = !collections.complete;
-    let readable = readable_ids(tx, settings, &collections_call, principals, MAX_BUCKET_COLLECTIONS)?;
-    if readable.len() > MAX_BUCKET_COLLECTIONS {
-        return Err(too_many_collections());
-    }
-    // The new position starts from the old one, over the collections readable now.
-    let mut next = BucketCursor { collections: cursor.collections, records: Default::default(), others: 0 };
-    let mut changes: Vec<Change> = collections.objects.into_iter().map(Change::Collection).collect();
-    let mut still_dirty = BTreeSet::new();
-    for collection in readable {
-        let known = cursor.records.contains_key(&collection);
-        let from = cursor.of(&collection);
-        next.records.insert(collection.clone(), from);
-        if !(all || !known || dirty.contains(&collection)) {
-            continue;
+impl BucketFollow {
+    /// Reads the collection list's changes and, for every collection to re-read, its records'.
+    fn catch_up(
+        self,
+        tx: &mut dyn Tx,
+        settings: &Settings,
+        principals: &[String],
+        user: Option<String>,
+    ) -> Result<CaughtUp, ApiError> {
+        let BucketFollow { bucket, cursor, all, dirty } = self;
+        let collections_call = list_call(collections_place(&bucket), user.clone());
+        let collections = changes_since(tx, settings, &collections_call, principals, cursor.collections, PAGE)?;
+        let mut more = !collections.complete;
+        let readable = readable_ids(tx, settings, &collections_call, principals, MAX_BUCKET_COLLECTIONS)?;
+        if readable.len() > MAX_BUCKET_COLLECTIONS {
+            return Err(too_many_collections());
         }
-        let call = list_call(records_place(&bucket, &collection), user.clone());
-        match changes_since(tx, settings, &call, principals, from, PAGE) {
-            Ok(page) => {
-                if !page.complete {
-                    more = true;
-                    still_dirty.insert(collection.clone());
+        // The new position starts from the old one, over the collections readable now.
+        let mut next = BucketCursor { collections: cursor.collections, records: Default::default(), others: 0 };
+        let mut changes: Vec<Change> = collections.objects.into_iter().map(Change::Collection).collect();
+        let mut still_dirty = BTreeSet::new();
+        for collection in readable {
+            let known = cursor.records.contains_key(&collection);
+            let from = cursor.of(&collection);
+            next.records.insert(collection.clone(), from);
+            if !(all || !known || dirty.contains(&collection)) {
+                continue;
+            }
+            let call = list_call(records_place(&bucket, &collection), user.clone());
+            match changes_since(tx, settings, &call, principals, from, PAGE) {
+                Ok(page) => {
+                    if !page.complete {
+                        more = true;
+                        still_dirty.insert(collection.clone());
+                    }
+                    changes.extend(page.objects.into_iter().map(|object| Change::Record(collection.clone(), object)));
                 }
-                changes.extend(page.objects.into_iter().map(|object| Change::Record(collection.clone(), object)));
-            }
-            // Readable as a collection but its records are not listable: nothing to send.
-            Err(err) if err.status() < 500 => {}
-            Err(err) => return Err(err),
-        }
-    }
-    // Each list's changes stay in order; across lists, by timestamp.
-    changes.sort_by_key(Change::timestamp);
-    let mut events = Vec::with_capacity(changes.len());
-    for change in changes {
-        match change {
-            Change::Collection(object) => {
-                next.collections = object.last_modified;
-                events.push(collection_event(&bucket, &object, next.encode()));
-            }
-            Change::Record(collection, object) => {
-                next.records.insert(collection.clone(), object.last_modified);
-                events.push(record_event(&bucket, &collection, &object, next.encode()));
+                // Readable as a collection but its records are not listable: nothing to send.
+                Err(err) if err.status() < 500 => {}
+                Err(err) => return Err(err),
             }
         }
+        // Each list's changes stay in order; across lists, by timestamp.
+        changes.sort_by_key(Change::timestamp);
+        let mut events = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                Change::Collection(object) => {
+                    next.collections = object.last_modified;
+                    events.push(collection_event(&bucket, &object, next.encode()));
+                }
+                Change::Record(collection, object) => {
+                    next.records.insert(collection.clone(), object.last_modified);
+                    events.push(record_event(&bucket, &collection, &object, next.encode()));
+                }
+            }
+        }
+        let follow = BucketFollow { bucket, cursor: next, all: false, dirty: still_dirty };
+        Ok(CaughtUp { follow: Follow::Bucket(follow), events, more })
     }
-    Ok(CaughtUp { follow: Follow::Bucket { bucket, cursor: next, all: false, dirty: still_dirty }, events, more })
 }
 
 #[cfg(test)]
@@ -354,16 +364,20 @@ mod tests {
 
     #[test]
     fn a_bucket_stream_notes_which_collections_to_read() {
-        let mut follow =
-            Follow::Bucket { bucket: "b".into(), cursor: BucketCursor::default(), all: false, dirty: BTreeSet::new() };
+        let mut follow = Follow::Bucket(BucketFollow {
+            bucket: "b".into(),
+            cursor: BucketCursor::default(),
+            all: false,
+            dirty: BTreeSet::new(),
+        });
         assert!(follow.note(&changed("/buckets/b/collections/c", "record")));
         assert!(!follow.note(&changed("/buckets/bb/collections/c", "record")));
         assert!(!follow.note(&changed("/buckets/b", "history")));
-        let Follow::Bucket { all, dirty, .. } = &follow else { unreachable!() };
-        assert!(!all);
-        assert_eq!(dirty.iter().collect::<Vec<_>>(), vec!["c"]);
+        let Follow::Bucket(state) = &follow else { panic!("a bucket follow") };
+        assert!(!state.all);
+        assert_eq!(state.dirty.iter().collect::<Vec<_>>(), vec!["c"]);
         assert!(follow.note(&changed("/buckets/b", "collection")));
-        let Follow::Bucket { all, .. } = &follow else { unreachable!() };
-        assert!(all);
+        let Follow::Bucket(state) = &follow else { panic!("a bucket follow") };
+        assert!(state.all);
     }
 }
