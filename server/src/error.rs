@@ -151,6 +151,9 @@ pub enum ApiError {
     /// 503 errno 201: the storage failed or is unavailable.
     #[error("backend failure: {0}")]
     Backend(String),
+    /// 503 errno 201 with `Retry-After`: every event stream slot is taken (`events_max_streams`).
+    #[error("too many event streams (at most {limit})")]
+    TooManyStreams { limit: usize },
     /// 500 errno 999: a bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -192,7 +195,7 @@ impl ApiError {
             ApiError::Conflict => 409,
             ApiError::Gone => 410,
             ApiError::PayloadTooLarge { .. } => 413,
-            ApiError::Backend(_) => 503,
+            ApiError::Backend(_) | ApiError::TooManyStreams { .. } => 503,
             ApiError::Internal(_) | ApiError::NeedsWrite => 500,
         }
     }
@@ -213,7 +216,7 @@ impl ApiError {
             ApiError::Conflict => Errno::ConstraintViolated,
             ApiError::Gone => Errno::ServiceDeprecated,
             ApiError::PayloadTooLarge { .. } => Errno::RequestTooLarge,
-            ApiError::Backend(_) => Errno::Backend,
+            ApiError::Backend(_) | ApiError::TooManyStreams { .. } => Errno::Backend,
             ApiError::Internal(_)
             | ApiError::NeedsWrite
             | ApiError::CannotReadAccounts
@@ -282,7 +285,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 (Some(format!("Request body is larger than the limit of {limit} bytes.")), None)
             }
-            ApiError::Backend(_) => (
+            ApiError::Backend(_) | ApiError::TooManyStreams { .. } => (
                 Some("Service temporary unavailable due to overloading or maintenance, please retry later.".into()),
                 None,
             ),

@@ -15,6 +15,9 @@
 //!   validating, assigning ids and timestamps, and building the response.
 //! * [`storage`] defines the `Tx` operations and runs jobs: reads on a pool of read-only
 //!   SQLite connections, writes on one writer thread with group commit (`storage::sqlite`).
+//!   After each durable commit the writer announces the lists it changed on the
+//!   [`changes::ChangeBus`] ([`Server::changes`]); the live change streams (`http::events`,
+//!   `GET .../events`, Server-Sent Events) and the replicator follow it.
 //! * [`error`] is the errno table: every failure becomes Kinto's error body there and only there.
 //! * [`sharing`] is the household-devices layer: device key, pairing, mDNS and, with
 //!   `lan_sharing`, a pinned mutual-TLS LAN listener serving [`Server::app`] where each request
@@ -27,6 +30,7 @@
 //! * [`settings`] reads defaults, a TOML or Kinto `.ini` file, `KINTO_*`/`KINTOUN_*` variables.
 
 pub mod auth;
+pub mod changes;
 pub mod error;
 pub mod http;
 pub mod json;
@@ -130,6 +134,8 @@ impl Server {
         let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         settings.data_dir = Some(dir.clone());
         let state = http::state::AppState {
+            changes: store.changes().clone(),
+            streams: http::events::Streams::new(settings.events_max_streams),
             settings: Arc::new(settings),
             store,
             userid_secret: userid_secret.into(),
@@ -180,6 +186,12 @@ impl Server {
         self.state.apps.on_request(listener);
     }
 
+    /// The change bus: one [`changes::Changed`] per list after every committed write, whatever
+    /// made it (HTTP, batch, plugins, internal writes through [`Store::write`]).
+    pub fn changes(&self) -> &changes::ChangeBus {
+        &self.state.changes
+    }
+
     /// The live counters (cheap to clone and keep).
     pub fn stats(&self) -> Stats {
         self.state.stats.clone()
@@ -222,7 +234,22 @@ impl Server {
         if let Err(err) = self.sync.start().await {
             tracing::error!(error = %err, "the replicator cannot start: sync links are idle");
         }
+        let nudging = self
+            .state
+            .settings
+            .sync_live
+            .then(|| tokio::spawn(sync::nudge_on_changes(self.state.changes.subscribe(), self.sync.clone())));
+        // Open change streams never end by themselves: end them first, or the graceful
+        // shutdown would wait for them forever.
+        let streams = self.state.streams.clone();
+        let shutdown = async move {
+            shutdown.await;
+            streams.close();
+        };
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        if let Some(nudging) = nudging {
+            nudging.abort();
+        }
         self.sync.stop().await;
         self.devices.stop();
         let closing = self.backend.clone();

@@ -18,6 +18,7 @@ const lan = (name) => ({
   // Only the UI's "Sync now" (and a new link's first run) sync: the concurrent edits below
   // must not be pulled in between.
   KINTOUN_SYNC_INTERVAL_SECONDS: "3600",
+  KINTOUN_SYNC_LIVE: "false",
 });
 
 let kitchen;

@@ -27,15 +27,17 @@ use crate::resource::{self, Call};
 const JSON_TYPES: &[&str] = &["application/json"];
 const PATCH_TYPES: &[&str] = &["application/json", "application/json-patch+json", "application/merge-patch+json"];
 
-/// Runs a request through the whole pipeline.
-pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
-    let outcome = route_request(state, &request).await;
-    let mut response = match outcome {
-        Ok(response) => response,
-        Err(err) => ApiResponse::from_error(&err, &state.settings.error_info_link, state.settings.retry_after_seconds),
+/// Runs a request through the whole pipeline: the response, and for an event stream its body
+/// (the response then holds the head only).
+pub async fn dispatch(state: &AppState, request: ApiRequest) -> (ApiResponse, Option<axum::body::Body>) {
+    let (mut response, stream) = match route_request(state, &request).await {
+        Ok(answered) => answered,
+        Err(err) => {
+            (ApiResponse::from_error(&err, &state.settings.error_info_link, state.settings.retry_after_seconds), None)
+        }
     };
     finish(state, &request, &mut response);
-    response
+    (response, stream)
 }
 
 /// Kinto's error response with the common headers, for failures before dispatching.
@@ -146,20 +148,34 @@ fn check_host(settings: &crate::settings::Settings, request: &ApiRequest) -> Res
     }
 }
 
-async fn route_request(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+/// Answers a request (an event stream comes with its body).
+async fn route_request(
+    state: &AppState,
+    request: &ApiRequest,
+) -> Result<(ApiResponse, Option<axum::body::Body>), ApiError> {
     if state.settings.includes("admin") && crate::plugins::admin::handles(&request.path) {
         check_host(&state.settings, request)?;
-        return crate::plugins::admin::serve(request, &public_origin(state, request));
+        return crate::plugins::admin::serve(request, &public_origin(state, request)).map(|r| (r, None));
     }
     if let Some(location) = request.path.strip_prefix(SERVE_PREFIX) {
         if attach::enabled(&state.settings) && matches!(request.method, Method::GET | Method::HEAD) {
             check_host(&state.settings, request)?;
             let config = crate::plugins::attachments::AttachmentConfig::from_settings(&state.settings);
             let store = attach::file_store(&state.settings, &config);
-            return Ok(crate::plugins::attachments::serve_file(&store, location).await);
+            return Ok((crate::plugins::attachments::serve_file(&store, location).await, None));
         }
     }
     match prepare(state, request).await? {
+        Prepared::Service(Route::Events(scope), user_id) => {
+            crate::http::events::open(state, request, &scope, user_id).await.map(|(head, body)| (head, Some(body)))
+        }
+        prepared => answer(state, request, prepared).await.map(|response| (response, None)),
+    }
+}
+
+/// Answers a prepared request.
+async fn answer(state: &AppState, request: &ApiRequest, prepared: Prepared) -> Result<ApiResponse, ApiError> {
+    match prepared {
         Prepared::Done(response) => Ok(response),
         Prepared::Service(route, user_id) => service_response(state, request, &route, user_id).await,
         Prepared::Resource(call) if call.attachment.is_some() => {
@@ -204,6 +220,7 @@ pub async fn service_response(
             Ok(ApiResponse::json(202, &serde_json::json!({})))
         }
         Route::Extension(_) => crate::http::extension::forward(state, request).await,
+        Route::Events(_) => Err(ApiError::BadRequest("Event streams cannot be read in a batch.".into())),
         Route::Batch | Route::Resource(_) | Route::Attachment(_) => {
             Err(ApiError::Internal("not a service endpoint".into()))
         }

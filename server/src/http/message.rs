@@ -109,6 +109,10 @@ impl ApiResponse {
                 tracing::error!(%message, "storage failure");
                 response.set_header("retry-after", retry_after.to_string());
             }
+            ApiError::TooManyStreams { limit } => {
+                tracing::warn!(limit, "event stream refused: every slot is taken");
+                response.set_header("retry-after", retry_after.to_string());
+            }
             ApiError::Internal(message) => tracing::error!(%message, "internal error"),
             _ => {}
         }

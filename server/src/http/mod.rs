@@ -6,6 +6,7 @@ pub mod batch;
 pub mod connect;
 pub mod cors;
 pub mod dispatch;
+pub mod events;
 pub mod extension;
 pub mod guards;
 pub mod message;
@@ -53,19 +54,20 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         origin_url: format!("{scheme}://{host}"),
         transport_identity: parts.extensions.get::<TransportIdentity>().map(|identity| identity.0.as_str().into()),
     };
-    let response = match axum::body::to_bytes(body, limit).await {
+    let (response, stream) = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => {
             api.body = bytes;
             dispatch::dispatch(&state, api).await
         }
-        Err(_) => dispatch::error_response(&state, &api, &ApiError::PayloadTooLarge { limit }),
+        Err(_) => (dispatch::error_response(&state, &api, &ApiError::PayloadTooLarge { limit }), None),
     };
     state.stats.record(response.status.as_u16());
-    into_response(response)
+    into_response(response, stream)
 }
 
-fn into_response(api: ApiResponse) -> Response {
-    let mut response = Response::new(Body::from(api.body));
+/// The axum response; `stream` (an event stream) replaces the buffered body.
+fn into_response(api: ApiResponse, stream: Option<Body>) -> Response {
+    let mut response = Response::new(stream.unwrap_or_else(|| Body::from(api.body)));
     *response.status_mut() = api.status;
     *response.headers_mut() = api.headers;
     response

@@ -5,6 +5,7 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
+use crate::http::events::follow::Scope;
 use crate::resource::kind::{Kind, Place};
 
 /// An endpoint under `/v1`.
@@ -46,6 +47,8 @@ pub enum Route {
     /// reached after the common checks (CORS, Host, methods, Content-Type) through
     /// `AppState::extensions`; it authorises the caller itself.
     Extension(&'static [Method]),
+    /// `/buckets/{bid}/events`, `/buckets/{bid}/collections/{cid}/events`: live changes (Kintoun).
+    Events(Scope),
 }
 
 const PLURAL_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::POST, Method::DELETE];
@@ -59,6 +62,7 @@ const SETTINGS_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PATCH];
 const SHARE_METHODS: &[Method] = &[Method::PUT, Method::DELETE];
 const SYNC_LINKS_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::POST];
 const SYNC_LINK_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::DELETE];
+const STREAM_METHODS: &[Method] = &[Method::GET];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
@@ -71,6 +75,7 @@ impl Route {
                 BATCH_METHODS
             }
             Route::App(_) => DELETE_METHODS,
+            Route::Events(_) => STREAM_METHODS,
             Route::Attachment(_) => ATTACHMENT_METHODS,
             Route::Extension(methods) => methods,
             _ => READ_METHODS,
@@ -156,6 +161,10 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
                 at: at.to_owned(),
             }));
         }
+        ["buckets", b, "events"] => return Ok(Some(Route::Events(Scope::Bucket { bucket: b.to_string() }))),
+        ["buckets", b, "collections", c, "events"] => {
+            return Ok(Some(Route::Events(Scope::Collection { bucket: b.to_string(), collection: c.to_string() })));
+        }
         ["buckets", b, "groups", g] => Place::object(Kind::Group, vec![b.to_string()], g.to_string()),
         ["buckets", b, "collections", c, "records"] => Place::list(Kind::Record, vec![b.to_string(), c.to_string()]),
         ["buckets", b, "collections", c, "records", r] => {
@@ -211,6 +220,16 @@ mod tests {
             Some(Route::Resource(Place::list(Kind::Record, vec!["b 1".into(), "c".into()])))
         );
         assert_eq!(match_route("/buckets/b/")?, None);
+        assert_eq!(
+            match_route("/buckets/b/collections/c/events")?,
+            Some(Route::Events(Scope::Collection { bucket: "b".into(), collection: "c".into() }))
+        );
+        assert_eq!(match_route("/buckets/b/events")?, Some(Route::Events(Scope::Bucket { bucket: "b".into() })));
+        // A collection may be called `events`.
+        assert_eq!(
+            match_route("/buckets/b/collections/events")?,
+            Some(Route::Resource(Place::object(Kind::Collection, vec!["b".into()], "events".into())))
+        );
         assert_eq!(match_route("/nothing")?, None);
         assert_eq!(match_route("/__devices__/settings")?, Some(Route::Extension(SETTINGS_METHODS)));
         assert_eq!(match_route("/__devices__/ABC/confirm")?, Some(Route::Extension(BATCH_METHODS)));

@@ -3,6 +3,8 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::auth::session::SessionTokens;
+use crate::changes::ChangeBus;
+use crate::http::events::Streams;
 use crate::plugins::accounts::VerifiedCache;
 use crate::plugins::apps::AppRegistry;
 use crate::settings::Settings;
@@ -27,4 +29,8 @@ pub struct AppState {
     /// The routers of layers with their own endpoints (`Route::Extension`: the device layer's
     /// `/v1/__devices__`), set once when the server is assembled.
     pub extensions: Arc<OnceLock<axum::Router>>,
+    /// A message after every committed write (the storage's bus, see [`crate::changes`]).
+    pub changes: ChangeBus,
+    /// The open change streams (`.../events`).
+    pub streams: Streams,
 }

@@ -19,7 +19,7 @@ impl Engine<'_> {
     /// `None` when the caller may `permission` the whole list; otherwise the filter to the
     /// objects it may access by their own ACL, or a refusal when it may access none and may
     /// not create either.
-    fn list_access(&mut self, permission: &str) -> Result<Option<AccessFilter>, ApiError> {
+    pub(super) fn list_access(&mut self, permission: &str) -> Result<Option<AccessFilter>, ApiError> {
         if self.allowed_on_list(permission)? {
             return Ok(None);
         }

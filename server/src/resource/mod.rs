@@ -7,6 +7,7 @@
 
 pub mod attach;
 pub mod body;
+pub mod changes;
 pub mod evaluate;
 pub mod ids;
 pub mod kind;

@@ -107,6 +107,10 @@ pub struct Settings {
     pub secrets_backend: SecretsBackend,
     /// Who may read `/__stats__` and the other owner endpoints.
     pub admin_principals: Vec<String>,
+    /// `events_max_streams`: open change streams (`.../events`) at most; more answer 503.
+    pub events_max_streams: usize,
+    /// `events_heartbeat_seconds`: a `: keep-alive` comment on idle change streams this often.
+    pub events_heartbeat_seconds: u64,
     /// Settings without a field of their own (cache expiry per bucket, endpoint toggles, ...).
     pub extra: BTreeMap<String, Value>,
     /// Raw `multiauth.*` keys, resolved into `auth_policies` by [`Settings::finish`].
@@ -127,6 +131,9 @@ pub struct Settings {
     pub sync_interval_seconds: u64,
     /// `sync_page_size`: records per page when pulling (`_limit`).
     pub sync_page_size: usize,
+    /// `sync_live`: links sync as soon as either side changes (the local change bus, the
+    /// remote's change stream); off, only every `sync_interval_seconds` and on request.
+    pub sync_live: bool,
     /// Keys set by an environment variable, with the variable's name: such a key cannot be
     /// changed at run time (e.g. from the UI), since the variable would win at the next start.
     pub from_env: BTreeMap<String, String>,
@@ -194,6 +201,8 @@ impl Default for Settings {
             owner_account: "admin".into(),
             secrets_backend: SecretsBackend::Auto,
             admin_principals: vec!["account:admin".into()],
+            events_max_streams: 256,
+            events_heartbeat_seconds: 15,
             extra: BTreeMap::new(),
             multiauth: BTreeMap::new(),
             lan_sharing: false,
@@ -203,6 +212,7 @@ impl Default for Settings {
             lan_port: 8889,
             sync_interval_seconds: 30,
             sync_page_size: 500,
+            sync_live: true,
             from_env: BTreeMap::new(),
         }
     }
@@ -442,9 +452,14 @@ impl Settings {
             }
             "sync_interval_seconds" => self.sync_interval_seconds = as_usize(&value).map_err(err)?.max(1) as u64,
             "sync_page_size" => self.sync_page_size = as_usize(&value).map_err(err)?.clamp(1, 10_000),
+            "sync_live" => self.sync_live = as_bool(&value).map_err(err)?,
             "owner_account" => self.owner_account = as_opt_string(&value).map_err(err)?.unwrap_or_default(),
             "secrets_backend" => self.secrets_backend = as_string(&value).map_err(err)?.parse().map_err(err)?,
             "admin_principals" => self.admin_principals = as_list(&value).map_err(err)?,
+            "events_max_streams" => self.events_max_streams = as_usize(&value).map_err(err)?,
+            "events_heartbeat_seconds" => {
+                self.events_heartbeat_seconds = (as_usize(&value).map_err(err)? as u64).clamp(1, 3600)
+            }
             _ if key.starts_with("multiauth.") => {
                 self.multiauth.insert(key.to_owned(), value);
             }
@@ -521,6 +536,7 @@ impl Settings {
 const KNOWN_KEYS: &[&str] = &[
     "sync_interval_seconds",
     "sync_page_size",
+    "sync_live",
     "lan_sharing",
     "device_name",
     "lan_interfaces",
@@ -531,6 +547,8 @@ const KNOWN_KEYS: &[&str] = &[
     "owner_account",
     "secrets_backend",
     "admin_principals",
+    "events_max_streams",
+    "events_heartbeat_seconds",
     "data_dir",
     "project_name",
     "project_version",

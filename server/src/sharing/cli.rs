@@ -242,7 +242,9 @@ pub async fn paired_device_id(client: &OwnerClient, device: &str) -> Result<Stri
         .into_iter()
         .flatten()
         .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["name"].as_str().unwrap_or_default().to_owned())))
-        .filter(|(id, name)| name.eq_ignore_ascii_case(wanted) || (normalized.len() >= 7 && id.starts_with(&normalized)))
+        .filter(|(id, name)| {
+            name.eq_ignore_ascii_case(wanted) || (normalized.len() >= 7 && id.starts_with(&normalized))
+        })
         .map(|(id, _)| id)
         .collect();
     match matches.as_slice() {

@@ -21,6 +21,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
+use crate::changes::ChangeBus;
+
 /// A failure of the storage layer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
@@ -203,6 +205,9 @@ pub struct WriteOutcome {
 pub trait Backend: Send + Sync {
     fn run_read(&self, job: ReadJob);
     fn run_write(&self, job: WriteJob);
+    /// Where the backend announces the lists each committed transaction changed, after the
+    /// commit is durable (see [`crate::changes`]).
+    fn changes(&self) -> &ChangeBus;
     /// A cheap liveness check for `/__heartbeat__`.
     fn healthy(&self) -> bool;
 }
@@ -274,5 +279,10 @@ impl Store {
 
     pub fn healthy(&self) -> bool {
         self.backend.healthy()
+    }
+
+    /// The change bus: a message after every committed write, whatever made it.
+    pub fn changes(&self) -> &ChangeBus {
+        self.backend.changes()
     }
 }

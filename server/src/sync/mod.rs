@@ -88,3 +88,26 @@ impl From<crate::error::ApiError> for SyncError {
         SyncError::Local(err)
     }
 }
+
+/// Follows the server's change bus: a committed change to the records of a collection wakes
+/// the links of that collection, so a local edit is pushed within moments. A lagging receiver
+/// only means some nudges were merged: every sync looks at everything since its checkpoint.
+pub async fn nudge_on_changes(
+    mut changes: tokio::sync::broadcast::Receiver<crate::changes::Changed>,
+    replicator: Replicator,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(changed) if changed.resource_name == "record" => {
+                let parts: Vec<&str> = changed.parent_id.trim_start_matches('/').split('/').collect();
+                if let ["buckets", bucket, "collections", collection] = parts.as_slice() {
+                    replicator.nudge_local(bucket, collection);
+                }
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => replicator.nudge(),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}

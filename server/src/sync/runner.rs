@@ -156,8 +156,10 @@ impl Replicator {
         });
         task.progress.request();
         let handle = tokio::spawn(run(self.inner.clone(), link_id.to_owned(), task.clone()));
-        let remote = LinkRemote { inner: self.inner.clone(), link_id: link_id.to_owned() };
-        tokio::spawn(super::watch::follow(remote, task.wake.clone(), task.cancel.clone()));
+        if self.inner.settings.sync_live {
+            let remote = LinkRemote { inner: self.inner.clone(), link_id: link_id.to_owned() };
+            tokio::spawn(super::watch::follow(remote, task.wake.clone(), task.cancel.clone()));
+        }
         if let Ok(mut slot) = task.handle.lock() {
             *slot = Some(handle);
         }

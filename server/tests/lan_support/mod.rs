@@ -271,4 +271,3 @@ pub fn stdout(out: &Output) -> String {
 pub fn sas_of(text: &str) -> String {
     text.split("Check string: ").nth(1).map(|rest| rest.chars().take(7).collect()).unwrap_or_default()
 }
-

@@ -42,7 +42,7 @@ impl Reply {
 }
 
 /// The test settings: Kintoun's defaults (owner `account:admin`), secrets in files, no timer
-/// syncs (the tests ask for each sync), durability `normal` (speed; the crash test uses the
+/// nor live syncs (the tests ask for each sync), durability `normal` (speed; the crash test uses the
 /// binary with `full`).
 pub fn settings(dir: &Path, page_size: usize) -> Settings {
     let mut settings = Settings::default();
@@ -50,6 +50,7 @@ pub fn settings(dir: &Path, page_size: usize) -> Settings {
     settings.secrets_backend = SecretsBackend::File;
     settings.durability = Durability::Normal;
     settings.sync_interval_seconds = 3600;
+    settings.sync_live = false;
     settings.sync_page_size = page_size;
     settings
 }
@@ -361,6 +362,7 @@ impl Process {
             .env("KINTOUN_SECRETS_BACKEND", "file")
             .env("KINTOUN_SYNC_PAGE_SIZE", page_size.to_string())
             .env("KINTOUN_SYNC_INTERVAL_SECONDS", "3600")
+            .env("KINTOUN_SYNC_LIVE", "false")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(log);

@@ -1,6 +1,7 @@
 //! The SQLite backend: one database file in WAL mode, one writer thread that commits queued
 //! write jobs together (group commit, one savepoint per job), and a small pool of read-only
-//! connections for read jobs. A reply to a write is only sent once its commit is durable.
+//! connections for read jobs. A reply to a write is only sent once its commit is durable;
+//! then the lists the group changed are published on the [`ChangeBus`].
 
 mod indexes;
 mod migrations;
@@ -20,6 +21,7 @@ pub use migrations::CURRENT_VERSION as SCHEMA_VERSION;
 pub use tx::now_ms;
 use tx::{SqliteTx, map_err};
 
+use crate::changes::{ChangeBus, ChangeSet};
 use crate::storage::{Backend, ReadJob, StorageError, StorageResult, WriteJob, WriteOutcome};
 use indexes::FieldIndexes;
 
@@ -51,6 +53,7 @@ pub struct SqliteBackend {
     writer_thread: Mutex<Option<thread::JoinHandle<()>>>,
     readers: Arc<ReadPool>,
     healthy: Arc<AtomicBool>,
+    changes: ChangeBus,
 }
 
 /// Reader threads, each owning a read-only connection, taking jobs from one queue.
@@ -109,9 +112,11 @@ impl SqliteBackend {
         let (sender, receiver) = mpsc::channel::<WriteJob>();
         let writer_health = healthy.clone();
         let writer_indexes = indexes.clone();
+        let changes = ChangeBus::new();
+        let writer_changes = changes.clone();
         let handle = thread::Builder::new()
             .name("kintoun-writer".into())
-            .spawn(move || writer_loop(conn, receiver, writer_health, writer_indexes))
+            .spawn(move || writer_loop(conn, receiver, writer_health, writer_indexes, writer_changes))
             .map_err(OpenError::Thread)?;
         let readers = Arc::new(ReadPool::start(path.clone(), options.readers, indexes, sender.clone())?);
         tracing::info!(path = %path.display(), schema = migrations::CURRENT_VERSION, "storage opened");
@@ -120,6 +125,7 @@ impl SqliteBackend {
             writer_thread: Mutex::new(Some(handle)),
             readers,
             healthy,
+            changes,
         })
     }
 
@@ -162,7 +168,7 @@ fn run_read_job(conn: &Connection, indexes: &FieldIndexes, job: ReadJob) {
         return; // dropping the job answers 503
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let mut tx = SqliteTx { conn, writable: false, indexes };
+        let mut tx = SqliteTx::new(conn, false, indexes);
         job(&mut tx);
     }));
     let _ = conn.execute_batch("COMMIT");
@@ -254,6 +260,10 @@ impl Backend for SqliteBackend {
         }
     }
 
+    fn changes(&self) -> &ChangeBus {
+        &self.changes
+    }
+
     fn healthy(&self) -> bool {
         if !self.healthy.load(Ordering::Relaxed) {
             return false;
@@ -266,12 +276,14 @@ impl Backend for SqliteBackend {
 }
 
 /// The writer thread: takes every queued job, runs each in its own savepoint inside one
-/// transaction, commits once, then tells each job how the commit went.
+/// transaction, commits once, then tells each job how the commit went and publishes the lists
+/// the kept jobs changed.
 fn writer_loop(
     conn: Connection,
     receiver: mpsc::Receiver<WriteJob>,
     healthy: Arc<AtomicBool>,
     indexes: Arc<FieldIndexes>,
+    bus: ChangeBus,
 ) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = vec![first];
@@ -287,20 +299,26 @@ fn writer_loop(
             continue; // the dropped jobs answer 503
         }
         let mut completions = Vec::with_capacity(jobs.len());
+        let mut changes = ChangeSet::default();
         for job in jobs {
             if let Err(err) = conn.execute_batch("SAVEPOINT job") {
                 tracing::error!(%err, "cannot open a savepoint");
                 continue;
             }
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let mut tx = SqliteTx { conn: &conn, writable: true, indexes: &indexes };
-                job(&mut tx)
+                let mut tx = SqliteTx::new(&conn, true, &indexes);
+                let outcome = job(&mut tx);
+                let changed = if outcome.keep { tx.take_changes() } else { ChangeSet::default() };
+                (outcome, changed)
             }));
             match outcome {
-                Ok(outcome) => {
+                Ok((outcome, changed)) => {
                     let end = if outcome.keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
                     match conn.execute_batch(end) {
-                        Ok(()) => completions.push(outcome.complete),
+                        Ok(()) => {
+                            changes.merge(changed);
+                            completions.push(outcome.complete);
+                        }
                         Err(err) => {
                             tracing::error!(%err, "cannot close a savepoint");
                             (outcome.complete)(Err(map_err(err)));
@@ -321,8 +339,12 @@ fn writer_loop(
         if let Err(err) = &commit {
             tracing::error!(%err, "commit failed");
         }
+        let committed = commit.is_ok();
         for complete in completions {
             complete(commit.clone().map_err(|e: StorageError| e));
+        }
+        if committed {
+            bus.publish(changes);
         }
     }
     // Channel closed: checkpoint so the WAL does not linger.
@@ -411,6 +433,34 @@ mod tests {
         store.write(|tx| tx.put("p", "record", "kept", Map::new(), Stamp::Now).map(drop)).await?;
         let all = store.read(|tx| tx.list("p", "record", &ListQuery::default())).await?;
         assert_eq!(all.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), vec!["kept"]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn committed_writes_are_announced_and_rolled_back_ones_are_not() -> Result<(), StorageError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let mut changes = store.changes().subscribe();
+        let _: Result<(), StorageError> = store
+            .write(|tx| {
+                tx.put("/buckets/b/collections/c", "record", "lost", Map::new(), Stamp::Now)?;
+                Err(StorageError::Conflict("test".into()))
+            })
+            .await;
+        let stamps = store
+            .write(|tx| {
+                let a = tx.put("/buckets/b/collections/c", "record", "a", Map::new(), Stamp::Now)?.last_modified;
+                let b = tx.delete("/buckets/b/collections/c", "record", "a", Stamp::Now)?.last_modified;
+                tx.set_acl("/buckets/b/collections/d", &crate::storage::Acl::new())?;
+                Ok::<_, StorageError>((a, b))
+            })
+            .await?;
+        let first = changes.recv().await.expect("a change");
+        assert_eq!((first.parent_id.as_str(), first.resource_name.as_str()), ("/buckets/b/collections/c", "record"));
+        assert_eq!(first.timestamp, stamps.1);
+        let second = changes.recv().await.expect("a change");
+        assert_eq!((second.parent_id.as_str(), second.resource_name.as_str()), ("/buckets/b", "collection"));
+        assert!(changes.try_recv().is_err(), "the rolled-back job announced nothing, each list came once");
         Ok(())
     }
 

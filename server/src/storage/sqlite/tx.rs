@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::indexes::FieldIndexes;
 use super::sql;
+use crate::changes::ChangeSet;
 use crate::storage::{AccessFilter, Acl, DeviceRow, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
 
 /// A transaction on `conn`; `writable` is false on read-only snapshot connections.
@@ -13,6 +14,25 @@ pub struct SqliteTx<'c> {
     pub conn: &'c Connection,
     pub writable: bool,
     pub indexes: &'c FieldIndexes,
+    /// The lists this job changed, for the change bus (see `crate::changes`).
+    pub changes: ChangeSet,
+}
+
+impl<'c> SqliteTx<'c> {
+    pub fn new(conn: &'c Connection, writable: bool, indexes: &'c FieldIndexes) -> Self {
+        SqliteTx { conn, writable, indexes, changes: ChangeSet::default() }
+    }
+
+    /// The lists this job changed, each with its timestamp (read now for ACL-only changes).
+    pub fn take_changes(&mut self) -> ChangeSet {
+        let mut changes = std::mem::take(&mut self.changes);
+        let unstamped: Vec<(String, String)> = changes.unstamped().map(|(p, r)| (p.to_owned(), r.to_owned())).collect();
+        for (parent, resource) in unstamped {
+            let timestamp = self.stored_list_timestamp(&parent, &resource).ok().flatten().unwrap_or(0);
+            changes.stamp(&parent, &resource, timestamp);
+        }
+        changes
+    }
 }
 
 pub(crate) fn map_err(err: rusqlite::Error) -> StorageError {
@@ -158,6 +178,7 @@ impl Tx for SqliteTx<'_> {
         data.remove("deleted");
         let object = StoredObject { id: id.to_owned(), last_modified, deleted: false, data };
         self.store_object(parent, resource, &object)?;
+        self.changes.touch(parent, resource, Some(last_modified));
         Ok(object)
     }
 
@@ -170,6 +191,7 @@ impl Tx for SqliteTx<'_> {
         data.insert("deleted".into(), Value::Bool(true));
         let object = StoredObject { id: id.to_owned(), last_modified, deleted: true, data };
         self.store_object(parent, resource, &object)?;
+        self.changes.touch(parent, resource, Some(last_modified));
         Ok(object)
     }
 
@@ -247,6 +269,7 @@ impl Tx for SqliteTx<'_> {
                 insert.execute(params![object_uri, permission, principal]).map_err(map_err)?;
             }
         }
+        self.changes.touch_object(object_uri);
         Ok(())
     }
 
@@ -297,7 +320,10 @@ impl Tx for SqliteTx<'_> {
                 "DELETE FROM objects; DELETE FROM timestamps; DELETE FROM aces; DELETE FROM memberships; \
                  DELETE FROM delete_tokens; DELETE FROM attachment_refs;",
             )
-            .map_err(map_err)
+            .map_err(map_err)?;
+        // Every list is gone; the bucket list stands for all of them.
+        self.changes.touch("", "bucket", Some(0));
+        Ok(())
     }
 
     fn aces_of(&mut self, principals: &[String]) -> StorageResult<Vec<(String, String)>> {
@@ -362,6 +388,9 @@ impl Tx for SqliteTx<'_> {
         let mut uris = rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         uris.sort();
         uris.dedup();
+        for uri in &uris {
+            self.changes.touch_object(uri);
+        }
         Ok(uris)
     }
 
