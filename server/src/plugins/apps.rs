@@ -215,7 +215,9 @@ impl AppRegistry {
             return Err(ApiError::BadRequest("Too many connection requests are waiting for approval.".into()));
         }
         let request = PendingRequest {
-            id: random_token(12),
+            // Letters and digits only: an id starting with '-' would read as an option on the
+            // command line (`kintoun apps approve ID`).
+            id: random_token(12).replace('-', "a").replace('_', "b"),
             name: name.to_owned(),
             origin: origin.map(str::to_owned),
             scopes: body.scopes,
