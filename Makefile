@@ -13,7 +13,7 @@ BIND ?= 127.0.0.1:8888
 DATA_DIR ?=
 SERVE_ARGS := --bind $(BIND) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-.PHONY: run serve build ui test test-clients test-python test-js test-compat test-ui test-extension check fmt reference clean deps account bench
+.PHONY: run serve build ui test test-clients test-python test-js test-compat test-sync-reference test-ui test-extension check fmt reference clean deps account bench
 .PHONY: app package test-desktop
 
 # The desktop app (src-tauri): builds the web UI (ui/dist, which the window shows) and the app,
@@ -67,7 +67,7 @@ test-desktop: ui
 	bash tests/desktop/run.sh
 
 # The black-box suites with real clients, against the debug binary `cargo test` just built.
-test-clients: test-python test-js test-compat
+test-clients: test-python test-js test-compat test-sync-reference
 
 test-python:
 	bash tests/python/run.sh
@@ -87,6 +87,12 @@ test-extension:
 
 test-compat:
 	bash tests/compat/run.sh
+
+# The replicator with the reference Kinto as the remote (server/tests/sync_reference.rs skips
+# when the reference is not installed; here it is installed first, then required).
+test-sync-reference:
+	bash ../shared/reference/setup-ref.sh
+	KINTOUN_REQUIRE_REFERENCE=1 cargo test -p kintoun --test sync_reference
 
 check: deps
 	cargo fmt --all -- --check

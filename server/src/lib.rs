@@ -23,6 +23,10 @@
 //!   `lan_sharing`, a pinned mutual-TLS LAN listener serving [`Server::app`] where each request
 //!   authenticates as `device:<id>` ([`auth::TransportIdentity`]); [`Server::run`] starts and
 //!   stops it.
+//! * [`sync`] is the replicator: it keeps a local collection in step with a collection on
+//!   another Kinto server (pull with `_since`, push with `/batch` and `If-Match`, a conflict
+//!   inbox), one task per link, started and stopped by [`Server::run`]; owner endpoints
+//!   under `/v1/__sync__`.
 //! * [`settings`] reads defaults, a TOML or Kinto `.ini` file, `KINTO_*`/`KINTOUN_*` variables.
 
 pub mod auth;
@@ -39,6 +43,7 @@ pub mod settings;
 pub mod sharing;
 pub mod stats;
 pub mod storage;
+pub mod sync;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -101,6 +106,7 @@ pub struct Server {
     secrets: secrets::SecretStore,
     owner: Option<Owner>,
     devices: sharing::attach::Devices,
+    sync: sync::Replicator,
 }
 
 impl Server {
@@ -121,9 +127,11 @@ impl Server {
         };
         let (store, backend) = open_store(&settings)?;
         let owner = plugins::owner::ensure(&settings, &store, &secrets).await?;
-        let devices = sharing::attach::Devices::open(&secrets).await?;
-        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         let mut settings = settings;
+        sharing::lan_settings::apply_saved(&mut settings, &sharing::lan_settings::load(&dir));
+        let devices =
+            sharing::attach::Devices::open(&secrets, sharing::lan_settings::LanSettings::of(&settings)).await?;
+        let apps = plugins::apps::AppRegistry::load(&store).await.map_err(|e| ServeError::Load(e.to_string()))?;
         settings.data_dir = Some(dir.clone());
         let state = http::state::AppState {
             changes: store.changes().clone(),
@@ -135,8 +143,13 @@ impl Server {
             sessions: auth::session::SessionTokens::default(),
             stats: Stats::new(&dir.join(DATABASE_FILE)),
             apps: Arc::new(apps),
+            extensions: Arc::default(),
         };
-        Ok(Server { state, backend, secrets, owner, devices })
+        let sync = sync::Replicator::new(state.store.clone(), state.settings.clone(), secrets.clone());
+        sync.set_device_connector(sync::device::connector(devices.control().clone(), state.store.clone()));
+        let sync_routes = sync::admin::routes(sync::admin::SyncAdmin { replicator: sync.clone(), app: state.clone() });
+        let _ = state.extensions.set(devices.routes(&state).merge(sync_routes));
+        Ok(Server { state, backend, secrets, owner, devices, sync })
     }
 
     /// The settings in force (`data_dir` resolved).
@@ -194,15 +207,23 @@ impl Server {
         &self.devices
     }
 
+    /// The replicator (sync links with other Kinto servers). [`sync::Replicator::nudge`] tells
+    /// it that local data changed.
+    pub fn sync(&self) -> &sync::Replicator {
+        &self.sync
+    }
+
     /// The HTTP application, for a further listener (e.g. the LAN one): same routes (the
-    /// owner's `/v1/__devices__` endpoints included), same authentication, same storage.
+    /// owner's `/v1/__devices__` and `/v1/__sync__` endpoints included), same authentication,
+    /// same storage.
     pub fn app(&self) -> axum::Router {
-        self.devices.routes(&self.state).merge(http::router(self.state.clone()))
+        http::router(self.state.clone())
     }
 
     /// Serves `listener` until `shutdown` completes, then lets queued writes commit and closes
     /// the storage. With `lan_sharing` on, the LAN listener and discovery run alongside, each
-    /// LAN request authenticated as the pinned device (`device:<id>`).
+    /// LAN request authenticated as the pinned device (`device:<id>`). The replicator's link
+    /// tasks run alongside too, and are stopped before the storage closes.
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
@@ -210,6 +231,9 @@ impl Server {
     ) -> Result<(), ServeError> {
         let app = self.app();
         self.devices.start(&self.state, app.clone()).await?;
+        if let Err(err) = self.sync.start().await {
+            tracing::error!(error = %err, "the replicator cannot start: sync links are idle");
+        }
         // Open change streams never end by themselves: end them first, or the graceful
         // shutdown would wait for them forever.
         let streams = self.state.streams.clone();
@@ -218,6 +242,7 @@ impl Server {
             streams.close();
         };
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        self.sync.stop().await;
         self.devices.stop();
         let closing = self.backend.clone();
         let _ = tokio::task::spawn_blocking(move || closing.close()).await;

@@ -58,6 +58,33 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Sync links with other Kinto servers: without arguments, one line per link.
+    Sync {
+        #[command(subcommand)]
+        action: Option<SyncAction>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Share a collection with a paired device (read-only unless --write), or stop (--stop).
+    Share {
+        /// The collection: BUCKET/COLLECTION.
+        collection: String,
+        /// The paired device: its name, id or first id group.
+        device: String,
+        /// Let it write too (its mirror syncs both ways).
+        #[arg(long, conflicts_with = "stop")]
+        write: bool,
+        /// Stop sharing the collection with it.
+        #[arg(long)]
+        stop: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List what the paired devices share with this one (each is asked over the LAN).
+    Shared {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Without arguments: show a pairing code. With a device and a code: join that device.
     Pair {
         /// The device showing the code: its id, name, first id group, or pairing `ip:port`.
@@ -73,9 +100,59 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum SyncAction {
+    /// Link a local collection with a collection on a Kinto server, both ways (or pull only).
+    Add {
+        /// The Kinto server, e.g. https://kinto.example.com/v1 — or `device:NAME` for a paired
+        /// device sharing the collection with this one (see `kintoun shared`).
+        url: String,
+        /// The remote collection: BUCKET/COLLECTION.
+        remote: String,
+        /// The local collection: BUCKET/COLLECTION (created if missing).
+        #[arg(long)]
+        into: String,
+        /// The remote account (or Basic Auth user); the password is read from standard input.
+        #[arg(long)]
+        user: Option<String>,
+        /// Read the password from standard input (with --user).
+        #[arg(long)]
+        password_stdin: bool,
+        /// A read-only mirror: never write to the remote.
+        #[arg(long)]
+        pull_only: bool,
+    },
+    /// Sync a link now and show its progress.
+    Now { link: String },
+    /// Show a link's conflicts: mine, theirs and the common ancestor.
+    Conflicts { link: String },
+    /// Settle a conflict: keep mine or theirs.
+    Resolve { link: String, record: String, resolution: String },
+    /// Remove a link (the data stays on both sides).
+    Remove { link: String },
+}
+
+#[derive(Subcommand)]
 enum DevicesAction {
     /// Revoke a paired device everywhere (ACLs, groups, key, open connections, other devices).
     Revoke { device: String },
+    /// Show the LAN settings, or change them on the running server (applied at once, saved).
+    Settings {
+        /// Turn LAN sharing on or off.
+        #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+        sharing: Option<bool>,
+        /// How this device appears to the others ("" for the host name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The LAN port (0: any free port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// The address the LAN port listens on (e.g. 0.0.0.0, or one interface's address).
+        #[arg(long)]
+        address: Option<String>,
+        /// Interfaces for discovery, comma-separated ("" for every interface).
+        #[arg(long)]
+        interfaces: Option<String>,
+    },
 }
 
 /// How to find the running server (its settings) for the device commands.
@@ -244,6 +321,11 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
     match run {
         DeviceCommand::List => client.devices().await?.into_iter().for_each(|line| println!("{line}")),
         DeviceCommand::Revoke(device) => println!("{}", client.revoke(&device).await?),
+        DeviceCommand::Share { collection, device, access } => {
+            println!("{}", client.share(&collection, &device, access).await?)
+        }
+        DeviceCommand::Shared => client.shared_with_me().await?.iter().for_each(|line| println!("{line}")),
+        DeviceCommand::Settings(change) => client.settings(change).await?.iter().for_each(|line| println!("{line}")),
         DeviceCommand::Invite { yes } => client.invite(|line| println!("{line}"), |q| ask(&q, yes)).await?,
         DeviceCommand::Join { device, code, yes } => {
             client.join(&device, &code, |line| println!("{line}"), |q| ask(&q, yes)).await?
@@ -252,9 +334,49 @@ async fn devices_command(server: ServerArgs, run: DeviceCommand) -> Result<(), S
     Ok(())
 }
 
+/// The sync commands talk to the running server as its owner.
+async fn sync_command(server: ServerArgs, action: Option<SyncAction>) -> Result<(), String> {
+    use kintoun::sync::cli::{SyncCommands, split_collection};
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let options = LoadOptions { config: server.config, bind: None, data_dir: server.data_dir };
+    let settings = Settings::load(&options, &env).map_err(|e| e.to_string())?;
+    let client = SyncCommands::new(kintoun::owner_client::OwnerClient::new(&settings)?);
+    match action {
+        None => client.list().await?.into_iter().for_each(|line| println!("{line}")),
+        Some(SyncAction::Add { url, remote, into, user, password_stdin, pull_only }) => {
+            let credentials = match (user, password_stdin) {
+                (Some(user), true) => {
+                    let mut password = String::new();
+                    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+                    Some((user, password.trim_end_matches(['\n', '\r']).to_owned()))
+                }
+                (Some(_), false) => {
+                    return Err("--user needs --password-stdin (the password is read from stdin)".into());
+                }
+                (None, true) => return Err("--password-stdin needs --user".into()),
+                (None, false) => None,
+            };
+            let (remote, local) = (split_collection(&remote)?, split_collection(&into)?);
+            client.add(&url, remote, local, credentials, pull_only, |line| println!("{line}")).await?
+        }
+        Some(SyncAction::Now { link }) => client.now(&link, |line| println!("{line}")).await?,
+        Some(SyncAction::Conflicts { link }) => {
+            client.conflicts(&link).await?.into_iter().for_each(|line| println!("{line}"))
+        }
+        Some(SyncAction::Resolve { link, record, resolution }) => {
+            println!("{}", client.resolve(&link, &record, &resolution).await?)
+        }
+        Some(SyncAction::Remove { link }) => println!("{}", client.remove(&link).await?),
+    }
+    Ok(())
+}
+
 enum DeviceCommand {
     List,
     Revoke(String),
+    Settings(serde_json::Map<String, serde_json::Value>),
+    Share { collection: String, device: String, access: Option<kintoun::sharing::shares::Access> },
+    Shared,
     Invite { yes: bool },
     Join { device: String, code: String, yes: bool },
 }
@@ -295,8 +417,38 @@ fn main() -> ExitCode {
             match action {
                 None => DeviceCommand::List,
                 Some(DevicesAction::Revoke { device }) => DeviceCommand::Revoke(device),
+                Some(DevicesAction::Settings { sharing, name, port, address, interfaces }) => {
+                    let mut change = serde_json::Map::new();
+                    if let Some(on) = sharing {
+                        change.insert("lan_sharing".into(), on.into());
+                    }
+                    if let Some(name) = name {
+                        change.insert("device_name".into(), name.into());
+                    }
+                    if let Some(port) = port {
+                        change.insert("lan_port".into(), port.into());
+                    }
+                    if let Some(address) = address {
+                        change.insert("lan_address".into(), address.into());
+                    }
+                    if let Some(list) = interfaces {
+                        let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+                        change.insert("lan_interfaces".into(), names.into());
+                    }
+                    DeviceCommand::Settings(change)
+                }
             },
         )),
+        Command::Sync { action, server } => runtime.block_on(sync_command(server, action)),
+        Command::Share { collection, device, write, stop, server } => {
+            let access = match (stop, write) {
+                (true, _) => None,
+                (false, true) => Some(kintoun::sharing::shares::Access::Write),
+                (false, false) => Some(kintoun::sharing::shares::Access::Read),
+            };
+            runtime.block_on(devices_command(server, DeviceCommand::Share { collection, device, access }))
+        }
+        Command::Shared { server } => runtime.block_on(devices_command(server, DeviceCommand::Shared)),
         Command::Pair { device, code, yes, server } => match (device, code) {
             (None, None) => runtime.block_on(devices_command(server, DeviceCommand::Invite { yes })),
             (Some(device), Some(code)) => {

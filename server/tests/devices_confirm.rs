@@ -2,7 +2,8 @@
 //! process on loopback (joined by `ip:port`, so no mDNS: their only interface name matches
 //! nothing): after the PAKE both sides list the peer as pending with the same check string and
 //! keep their data ports shut to it; a rejection on one side is final; confirming on both sides
-//! pins the peer. Also the pairing QR code as SVG.
+//! pins the peer. Also the pairing QR code as SVG, and sharing collections with a paired device
+//! (`/__devices__/{id}/shares`, `shared`, `shared-with-me`).
 
 use kintoun::Server;
 use kintoun::secrets::SecretsBackend;
@@ -202,5 +203,103 @@ async fn pairing_waits_for_both_users_and_a_rejection_is_final() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, text) = a.call(Method::POST, "/__devices__/not-an-id/confirm", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    let _ = (a.stop.send(()), b.stop.send(()));
+}
+
+async fn shares(node: &Node, of: &Node) -> Value {
+    node.ok(Method::GET, &format!("/__devices__/{}/shares", of.id.compact()), None).await["shares"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_device_sees_what_is_shared_with_it() {
+    let a = Node::start("alpha").await;
+    let b = Node::start("bravo").await;
+    pair(&a, &b).await;
+    a.ok(Method::POST, &format!("/__devices__/{}/confirm", b.id.compact()), None).await;
+    b.ok(Method::POST, &format!("/__devices__/{}/confirm", a.id.compact()), None).await;
+
+    a.ok(Method::PUT, "/buckets/home", Some(json!({}))).await;
+    a.ok(Method::PUT, "/buckets/home/collections/recipes", Some(json!({"data": {"title": "Recipes"}}))).await;
+    a.ok(Method::PUT, "/buckets/home/collections/chores", Some(json!({}))).await;
+    a.ok(Method::PUT, "/buckets/home/collections/recipes/records/soup", Some(json!({"data": {"name": "Soup"}}))).await;
+    a.ok(Method::PUT, "/buckets/family", Some(json!({}))).await;
+    a.ok(Method::PUT, "/buckets/family/collections/photos", Some(json!({}))).await;
+
+    // Nothing shared yet.
+    assert_eq!(shares(&a, &b).await, json!([]));
+    let mine = b.ok(Method::GET, "/__devices__/shared-with-me", None).await;
+    assert_eq!(mine["devices"][0]["device"], a.id.compact());
+    assert_eq!(mine["devices"][0]["reachable"], true, "{mine}");
+    assert_eq!(mine["devices"][0]["shares"], json!([]));
+
+    // The owner shares one collection read+write (by the display id), and a bucket through
+    // plain Kinto permissions: both count.
+    let path = format!("/__devices__/{}/shares/home/recipes", b.id.display());
+    let answer = a.ok(Method::PUT, &path, Some(json!({"access": "write"}))).await;
+    assert_eq!(answer["access"], "write");
+    let principal = b.id.principal();
+    a.ok(Method::PATCH, "/buckets/family", Some(json!({"permissions": {"read": [principal]}}))).await;
+    let expected = json!([
+        {"bucket": "family", "collection": "photos", "access": "read", "via": "/buckets/family"},
+        {"bucket": "home", "collection": "recipes", "access": "write", "via": "/buckets/home/collections/recipes", "title": "Recipes"},
+    ]);
+    assert_eq!(shares(&a, &b).await, expected);
+    let mine = b.ok(Method::GET, "/__devices__/shared-with-me", None).await;
+    assert_eq!(mine["devices"][0]["shares"], expected, "{mine}");
+    assert_eq!(mine["devices"][0]["name"], "alpha");
+
+    // B reads the shared records over the LAN; the unshared collection stays closed.
+    let records = "/v1/buckets/home/collections/recipes/records";
+    let (status, body) = request(&b.identity, a.id, a.lan, http::Method::GET, records, None).await.expect("LAN read");
+    assert_eq!(status, http::StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (status, _) =
+        request(&b.identity, a.id, a.lan, http::Method::GET, "/v1/buckets/home/collections/chores/records", None)
+            .await
+            .expect("LAN read");
+    assert_eq!(status, http::StatusCode::FORBIDDEN);
+    // A paired device may ask what is shared with it, but not change shares.
+    let (status, _) =
+        request(&b.identity, a.id, a.lan, http::Method::GET, "/v1/__devices__/shared", None).await.expect("LAN read");
+    assert_eq!(status, http::StatusCode::OK);
+    let grab = format!("/v1/__devices__/{}/shares/home/chores", b.id.compact());
+    let (status, _) = request(&b.identity, a.id, a.lan, http::Method::PUT, &grab, Some(&json!({"access": "write"})))
+        .await
+        .expect("LAN request");
+    assert_eq!(status, http::StatusCode::FORBIDDEN);
+    // The owner is not a device: `shared` is for devices only.
+    let (status, _, _) = a.call(Method::GET, "/__devices__/shared", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Read-only now, then not shared at all.
+    a.ok(Method::PUT, &path, Some(json!({"access": "read"}))).await;
+    assert_eq!(shares(&a, &b).await[1]["access"], "read");
+    a.ok(Method::DELETE, &path, None).await;
+    assert_eq!(shares(&a, &b).await, json!([expected[0].clone()]));
+    let (status, _) = request(&b.identity, a.id, a.lan, http::Method::GET, records, None).await.expect("LAN read");
+    assert_eq!(status, http::StatusCode::FORBIDDEN);
+
+    // Clean 4xx for what does not exist or makes no sense.
+    for (method, path, body, expected) in [
+        (Method::PUT, format!("/__devices__/{}/shares/home/nothing", b.id.compact()), json!({"access": "read"}), 404),
+        (
+            Method::PUT,
+            format!("/__devices__/{}/shares/nobucket/recipes", b.id.compact()),
+            json!({"access": "read"}),
+            404,
+        ),
+        (Method::PUT, "/__devices__/not-a-device/shares/home/recipes".to_owned(), json!({"access": "read"}), 404),
+        (Method::PUT, format!("/__devices__/{}/shares/home/recipes", a.id.compact()), json!({"access": "read"}), 404),
+        (Method::PUT, format!("/__devices__/{}/shares/home/recipes", b.id.compact()), json!({"access": "admin"}), 400),
+        (Method::PUT, format!("/__devices__/{}/shares/home/recipes", b.id.compact()), json!({}), 400),
+        (Method::POST, format!("/__devices__/{}/shares/home/recipes", b.id.compact()), json!({}), 405),
+    ] {
+        let (status, _, text) = a.call(method.clone(), &path, Some(body)).await;
+        assert_eq!(status.as_u16(), expected, "{method} {path}: {text}");
+        let error: Value = serde_json::from_str(&text).expect("Kinto error body");
+        assert_eq!(error["code"], expected);
+    }
+    let anonymous =
+        Client::new().get(format!("{}/__devices__/{}/shares", a.base, b.id.compact())).send().await.expect("get");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let _ = (a.stop.send(()), b.stop.send(()));
 }

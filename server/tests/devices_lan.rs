@@ -5,210 +5,14 @@
 //! helper modes of this test binary inside a namespace. Skipped with a printed reason where
 //! namespaces cannot be created (not root, no `ip`).
 
-use std::io::{BufRead, BufReader, Write};
+mod lan_support;
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "owner-secret-pw";
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
-    }
-}
-
-/// The namespaces; deleted on drop.
-struct Lan {
-    prefix: String,
-}
-
-impl Lan {
-    fn ns(&self, name: &str) -> String {
-        format!("{}{name}", self.prefix)
-    }
-
-    fn create() -> Result<Lan, String> {
-        let lan = Lan { prefix: format!("kt{}", std::process::id()) };
-        let bridge = lan.ns("br");
-        ip(&["netns", "add", &bridge])?;
-        ip(&["-n", &bridge, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"])?;
-        ip(&["-n", &bridge, "link", "set", "br0", "up"])?;
-        for (index, node) in ["a", "b", "c", "m"].iter().enumerate() {
-            let ns = lan.ns(node);
-            ip(&["netns", "add", &ns])?;
-            let peer = format!("v{node}");
-            ip(&["-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", &peer, "netns", &bridge])?;
-            ip(&["-n", &bridge, "link", "set", &peer, "master", "br0", "up"])?;
-            ip(&["-n", &ns, "addr", "add", &format!("10.231.0.{}/24", index + 1), "dev", "eth0"])?;
-            ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-            ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        }
-        Ok(lan)
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for node in ["a", "b", "c", "m", "br"] {
-            let _ = ip(&["netns", "del", &self.ns(node)]);
-        }
-    }
-}
-
-fn kintoun() -> &'static str {
-    env!("CARGO_BIN_EXE_kintoun")
-}
-
-/// One Kintoun instance in a namespace.
-struct Node {
-    ns: String,
-    dir: tempfile::TempDir,
-    child: Child,
-    id: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn in_ns(ns: &str, program: &str) -> Command {
-    let mut command = Command::new("ip");
-    command.args(["netns", "exec", ns, program]);
-    // Servers, CLI and helpers share each data dir's secrets through the 0600 files.
-    command.env("KINTOUN_SECRETS_BACKEND", "file");
-    command
-}
-
-impl Node {
-    fn start(ns: String, name: &str) -> Result<Node, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let data = dir.path().to_str().unwrap_or_default().to_owned();
-        let mut add = in_ns(&ns, kintoun())
-            .args(["account", "add", "admin", "--data-dir", &data])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        if let Some(stdin) = add.stdin.as_mut() {
-            writeln!(stdin, "{PASSWORD}").map_err(|e| e.to_string())?;
-        }
-        add.wait().map_err(|e| e.to_string())?;
-        let log = std::fs::File::create(dir.path().join("server.log")).map_err(|e| e.to_string())?;
-        let child = in_ns(&ns, kintoun())
-            .args(["serve", "--data-dir", &data])
-            .env("KINTOUN_LAN_SHARING", "1")
-            .env("KINTOUN_DEVICE_NAME", name)
-            .env("KINTOUN_LAN_INTERFACES", "eth0")
-            .env("KINTOUN_LOG", "info,kintoun=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut node = Node { ns, dir, child, id: String::new() };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = node.cli(&["devices"]);
-            if out.status.success() {
-                let text = String::from_utf8_lossy(&out.stdout).to_string();
-                node.id = text.split_whitespace().nth(1).unwrap_or_default().to_owned();
-                return Ok(node);
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{name} did not start: {}", String::from_utf8_lossy(&out.stderr)));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn data(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = in_ns(&self.ns, kintoun());
-        command.args(args).args(["--data-dir", self.data().to_str().unwrap_or_default()]);
-        command
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap_or_else(|e| panic!("cannot run kintoun: {e}"))
-    }
-
-    fn devices(&self) -> String {
-        String::from_utf8_lossy(&self.cli(&["devices"]).stdout).to_string()
-    }
-
-    /// Starts an interactive `kintoun` command (stdin and stdout piped).
-    fn interactive(&self, args: &[&str]) -> Prompted {
-        let mut child =
-            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("kintoun command");
-        let out = BufReader::new(child.stdout.take().expect("stdout"));
-        Prompted { child, out, seen: String::new() }
-    }
-
-    /// Starts `kintoun pair` (showing a code, `--yes` or asking); returns it, the code and the
-    /// pairing port.
-    fn invite(&self, yes: bool) -> (Prompted, String, u16) {
-        let mut inviter = self.interactive(if yes { &["pair", "--yes"] } else { &["pair"] });
-        let line = inviter.line();
-        let code = line.split_whitespace().nth(2).unwrap_or_default().to_owned();
-        assert_eq!(code.len(), 9, "{line}");
-        let port = line.split("pairing port ").nth(1).and_then(|rest| rest.split(';').next());
-        let port = port.and_then(|port| port.trim().parse().ok()).unwrap_or_else(|| panic!("no port in {line}"));
-        (inviter, code, port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.data().join("server.log")).unwrap_or_default()
-    }
-}
-
-/// A running CLI command that may ask questions.
-struct Prompted {
-    child: Child,
-    out: BufReader<std::process::ChildStdout>,
-    seen: String,
-}
-
-impl Prompted {
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.out.read_line(&mut line).expect("a line");
-        self.seen.push_str(&line);
-        line
-    }
-
-    /// Reads up to the `[y/N]` question; returns what was printed since the last read.
-    fn until_prompt(&mut self) -> String {
-        let mut text = Vec::new();
-        self.out.read_until(b']', &mut text).expect("a prompt");
-        let text = String::from_utf8_lossy(&text).to_string();
-        self.seen.push_str(&text);
-        assert!(text.ends_with("[y/N]"), "no confirmation prompt: {}", self.seen);
-        text
-    }
-
-    fn answer(&mut self, answer: &str) {
-        let stdin = self.child.stdin.as_mut().expect("stdin");
-        writeln!(stdin, "{answer}").expect("answer");
-    }
-
-    /// Waits for the end; returns success and everything it printed.
-    fn finish(mut self) -> (bool, String) {
-        let mut rest = String::new();
-        while self.out.read_line(&mut rest).unwrap_or(0) > 0 {}
-        self.seen.push_str(&rest);
-        let ok = self.child.wait().expect("command exits").success();
-        (ok, std::mem::take(&mut self.seen))
-    }
-}
+use lan_support::{Lan, Node, in_ns, sas_of, stdout};
 
 /// Runs this test binary's helper inside `ns` (see [`lan_helper`]).
 fn helper(ns: &str, mode: &str, data: &Path, target: &str, peer: &str) -> Child {
@@ -257,21 +61,13 @@ fn next_kt(out: &mut BufReader<std::process::ChildStdout>) -> String {
     }
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
-}
-
-fn sas_of(text: &str) -> String {
-    text.split("Check string: ").nth(1).map(|rest| rest.chars().take(7).collect()).unwrap_or_default()
-}
-
 #[test]
 fn three_devices_discover_pair_and_revoke() {
     if !Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0")) {
         println!("SKIPPED devices_lan: network namespaces need root");
         return;
     }
-    let lan = match Lan::create() {
+    let lan = match Lan::create(&["a", "b", "c", "m"]) {
         Ok(lan) => lan,
         Err(reason) => {
             println!("SKIPPED devices_lan: cannot create network namespaces: {reason}");

@@ -19,7 +19,7 @@ fn settings(dir: &std::path::Path) -> kintoun::Settings {
     settings.device_name = Some("server".into());
     settings.lan_address = std::net::IpAddr::from([127, 0, 0, 1]);
     settings.lan_port = 0;
-    settings.lan_interfaces = vec!["lo".into()];
+    settings.lan_interfaces = vec!["kt-no-such-if".into()];
     settings
 }
 

@@ -1,6 +1,6 @@
 // Every main screen fits 1280x800 and 800x600 without horizontal page scroll; the Status page
 // appears only for users /__stats__ answers 200 to, and so do Connected apps (/__apps__) and
-// Devices (/__devices__, here with LAN sharing off).
+// Devices (/__devices__, here with LAN sharing off) and Sync (/__sync__/links).
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
@@ -37,6 +37,7 @@ const SCREENS = [
   `${b}/groups/a-group-with-a-long-name`,
   "apps",
   "devices",
+  "sync",
 ];
 
 for (const [width, height] of [[1280, 800], [800, 600]]) {
@@ -76,6 +77,9 @@ test("the Status page shows for admins (GET /__stats__ answers 200) and not for 
   assert.equal((await api(server, "GET", "/__devices__", undefined, "alice")).status, 403);
   assert.equal(await alice.locator("header.top a.devices-link").count(), 0);
   await page.locator("header.top a.devices-link").waitFor();
+  assert.equal((await api(server, "GET", "/__sync__/links", undefined, "alice")).status, 403);
+  assert.equal(await alice.locator("header.top a.sync-nav").count(), 0);
+  await page.locator("header.top a.sync-nav").waitFor();
   await page.goto(`${server.admin}#/devices`);
   await page.locator(".lan-sharing[data-on=false]:has-text('KINTOUN_LAN_SHARING=1')").waitFor();
   await page.locator(".warning.lan-off").waitFor();

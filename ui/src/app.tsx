@@ -9,6 +9,7 @@ import { ErrorBox, Spinner } from "./components/ui";
 import { OwnerLink, useOwnerBadge } from "./components/OwnerLink";
 import type { AppsListing } from "./lib/apps";
 import type { DevicesOverview } from "./lib/devices";
+import { openConflicts, type SyncLink } from "./lib/sync";
 import { Login } from "./views/Login";
 import { Routes } from "./views/Routes";
 
@@ -41,9 +42,12 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
   const apps = useOwnerBadge<AppsListing>(client, "/__apps__", (listing) => listing.pending?.length ?? 0);
   // Peers waiting for "They match" (0 on servers without the confirmation step).
   const devices = useOwnerBadge<DevicesOverview>(client, "/__devices__", (overview) => overview.pending?.length ?? 0);
+  // Conflicts waiting in the sync links' inboxes.
+  const sync = useOwnerBadge<{ data: SyncLink[] }>(client, "/__sync__/links", (answer) => openConflicts(answer.data ?? []));
+  const onSync = useMemo(() => (links: SyncLink[]) => sync.update({ data: links }), [sync.update]);
   const name = session.user.id.replace(/^account:/, "");
   return (
-    <Ctx.Provider value={{ session, client, onApps: apps.update, onDevices: devices.update }}>
+    <Ctx.Provider value={{ session, client, onApps: apps.update, onDevices: devices.update, onSync }}>
       <header class="top">
         <a class="brand" href="#/">
           Kintoun
@@ -56,6 +60,9 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
           )}
           {devices.ok && (
             <OwnerLink href="#/devices" label="Devices" className="devices-link" pending={devices.pending} waiting={(n) => `${n} pairing${n === 1 ? "" : "s"} to confirm`} />
+          )}
+          {sync.ok && (
+            <OwnerLink href="#/sync" label="Sync" className="sync-nav" pending={sync.pending} waiting={(n) => `${n} conflict${n === 1 ? "" : "s"} to settle`} />
           )}
         </nav>
         <span class="who" title={session.user.id}>

@@ -1,5 +1,5 @@
 // What every view needs: the session (who is signed in, the server's hello) and its client;
-// and a way for the Connected apps and Devices pages to refresh the navigation's badges.
+// and a way for the Connected apps, Devices and Sync pages to refresh the navigation's badges.
 
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -7,6 +7,7 @@ import type { Client } from "./api/client";
 import type { Session } from "./api/session";
 import type { AppsListing } from "./lib/apps";
 import type { DevicesOverview } from "./lib/devices";
+import type { SyncLink } from "./lib/sync";
 
 export interface AppCtx {
   session: Session;
@@ -15,6 +16,8 @@ export interface AppCtx {
   onApps?: (listing: AppsListing) => void;
   /** Tells the navigation what `/__devices__` just answered (its to-confirm badge). */
   onDevices?: (overview: DevicesOverview) => void;
+  /** Tells the navigation what `/__sync__/links` just answered (its open-conflicts badge). */
+  onSync?: (links: SyncLink[]) => void;
 }
 
 export const Ctx = createContext<AppCtx | null>(null);

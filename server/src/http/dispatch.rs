@@ -220,6 +220,7 @@ pub async fn service_response(
             Ok(ApiResponse::json(202, &serde_json::json!({})))
         }
         Route::Events(_) => Err(ApiError::BadRequest("Event streams cannot be read in a batch.".into())),
+        Route::Extension(_) => crate::http::extension::forward(state, request).await,
         Route::Batch | Route::Resource(_) | Route::Attachment(_) => {
             Err(ApiError::Internal("not a service endpoint".into()))
         }

@@ -7,9 +7,11 @@ pub mod connect;
 pub mod cors;
 pub mod dispatch;
 pub mod events;
+pub mod extension;
 pub mod guards;
 pub mod message;
 pub mod openapi;
+pub mod owner_guard;
 pub mod routes;
 pub mod service;
 pub mod state;
@@ -40,13 +42,16 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         limit = limit.max(upload);
     }
     let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
+    // Only the LAN listener authenticates peers itself, and it speaks TLS: absolute URLs it
+    // gives out (Next-Page, attachments) must say https.
+    let scheme = if parts.extensions.get::<TransportIdentity>().is_some() { "https" } else { "http" };
     let mut api = ApiRequest {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
         headers: parts.headers,
         body: bytes::Bytes::new(),
-        origin_url: format!("http://{host}"),
+        origin_url: format!("{scheme}://{host}"),
         transport_identity: parts.extensions.get::<TransportIdentity>().map(|identity| identity.0.as_str().into()),
     };
     let (response, stream) = match axum::body::to_bytes(body, limit).await {

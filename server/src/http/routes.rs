@@ -45,6 +45,10 @@ pub enum Route {
     Attachment(Place),
     /// `/buckets/{bid}/events`, `/buckets/{bid}/collections/{cid}/events`: live changes (Kintoun).
     Events(Scope),
+    /// An endpoint of a layer with its own axum router (`/__devices__/...`, the device layer),
+    /// reached after the common checks (CORS, Host, methods, Content-Type) through
+    /// `AppState::extensions`; it authorises the caller itself.
+    Extension(&'static [Method]),
 }
 
 const PLURAL_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::POST, Method::DELETE];
@@ -55,6 +59,10 @@ const HISTORY_METHODS: &[Method] = &[Method::HEAD, Method::GET, Method::DELETE];
 const ATTACHMENT_METHODS: &[Method] = &[Method::POST, Method::DELETE];
 const DELETE_METHODS: &[Method] = &[Method::DELETE];
 const STREAM_METHODS: &[Method] = &[Method::GET];
+const SETTINGS_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::PATCH];
+const SHARE_METHODS: &[Method] = &[Method::PUT, Method::DELETE];
+const SYNC_LINKS_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::POST];
+const SYNC_LINK_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::DELETE];
 
 impl Route {
     /// The methods this endpoint answers (OPTIONS aside).
@@ -69,6 +77,7 @@ impl Route {
             Route::App(_) => DELETE_METHODS,
             Route::Events(_) => STREAM_METHODS,
             Route::Attachment(_) => ATTACHMENT_METHODS,
+            Route::Extension(methods) => methods,
             _ => READ_METHODS,
         }
     }
@@ -142,6 +151,8 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
         ["__apps__"] => return Ok(Some(Route::Apps)),
         ["__apps__", "requests", id] => return Ok(Some(Route::AppRequest(id.to_string()))),
         ["__apps__", id] => return Ok(Some(Route::App(id.to_string()))),
+        ["__devices__", rest @ ..] => return Ok(devices_route(rest)),
+        ["__sync__", rest @ ..] => return Ok(sync_route(rest)),
         ["buckets", b, "snapshot", "collections", at] => {
             let (collection, at) = at.rsplit_once('@').unwrap_or((at, ""));
             return Ok(Some(Route::Snapshot {
@@ -171,6 +182,32 @@ pub fn match_route(path: &str) -> Result<Option<Route>, ApiError> {
     Ok(Some(Route::Resource(place)))
 }
 
+/// The device layer's owner endpoints (`crate::sharing::admin`) and their methods.
+fn devices_route(rest: &[&str]) -> Option<Route> {
+    let methods = match rest {
+        [] | ["events"] | ["pairing", "qr.svg"] | ["shared"] | ["shared-with-me"] | [_, "shares"] => READ_METHODS,
+        [_, "shares", _, _] => SHARE_METHODS,
+        ["pairing"] => PLURAL_METHODS,
+        ["join"] | ["notices"] | [_, "confirm"] => BATCH_METHODS,
+        ["settings"] => SETTINGS_METHODS,
+        [_] => DELETE_METHODS,
+        _ => return None,
+    };
+    Some(Route::Extension(methods))
+}
+
+/// The replicator's owner endpoints (`crate::sync::admin`) and their methods.
+fn sync_route(rest: &[&str]) -> Option<Route> {
+    let methods = match rest {
+        ["links"] => SYNC_LINKS_METHODS,
+        ["links", _] => SYNC_LINK_METHODS,
+        ["links", _, "sync"] | ["links", _, "conflicts", _] => BATCH_METHODS,
+        ["links", _, "conflicts"] => READ_METHODS,
+        _ => return None,
+    };
+    Some(Route::Extension(methods))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +231,11 @@ mod tests {
             Some(Route::Resource(Place::object(Kind::Collection, vec!["b".into()], "events".into())))
         );
         assert_eq!(match_route("/nothing")?, None);
+        assert_eq!(match_route("/__devices__/settings")?, Some(Route::Extension(SETTINGS_METHODS)));
+        assert_eq!(match_route("/__devices__/ABC/confirm")?, Some(Route::Extension(BATCH_METHODS)));
+        assert_eq!(match_route("/__devices__/ABC/nothing")?, None);
+        assert_eq!(match_route("/__sync__/links/abc/conflicts/r1")?, Some(Route::Extension(BATCH_METHODS)));
+        assert_eq!(match_route("/__sync__/links/abc/nothing")?, None);
         assert!(match_route("/buckets/%FF").is_err());
         Ok(())
     }

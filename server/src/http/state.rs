@@ -1,6 +1,6 @@
 //! What every request handler shares: settings, the store, the resolved secrets.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::auth::session::SessionTokens;
 use crate::changes::ChangeBus;
@@ -30,4 +30,7 @@ pub struct AppState {
     pub changes: ChangeBus,
     /// The open change streams (`.../events`).
     pub streams: Streams,
+    /// The routers of layers with their own endpoints (`Route::Extension`: the device layer's
+    /// `/v1/__devices__`), set once when the server is assembled.
+    pub extensions: Arc<OnceLock<axum::Router>>,
 }

@@ -126,6 +126,14 @@ pub struct Settings {
     pub lan_address: std::net::IpAddr,
     /// `lan_port`: the LAN data port (0 picks one).
     pub lan_port: u16,
+    // --- The replicator (`crate::sync`) ---
+    /// `sync_interval_seconds`: how often each sync link looks for changes without a nudge.
+    pub sync_interval_seconds: u64,
+    /// `sync_page_size`: records per page when pulling (`_limit`).
+    pub sync_page_size: usize,
+    /// Keys set by an environment variable, with the variable's name: such a key cannot be
+    /// changed at run time (e.g. from the UI), since the variable would win at the next start.
+    pub from_env: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -199,6 +207,9 @@ impl Default for Settings {
             lan_interfaces: Vec::new(),
             lan_address: std::net::IpAddr::from([0, 0, 0, 0]),
             lan_port: 8889,
+            sync_interval_seconds: 30,
+            sync_page_size: 500,
+            from_env: BTreeMap::new(),
         }
     }
 }
@@ -346,6 +357,7 @@ impl Settings {
                 let var = format!("{prefix}{}", key.replace(['.', '-'], "_").to_ascii_uppercase());
                 if let Some((_, value)) = env.iter().find(|(name, _)| *name == var) {
                     self.apply(key, ini::parse_value(value))?;
+                    self.from_env.insert(key.clone(), var);
                 }
             }
         }
@@ -434,6 +446,8 @@ impl Settings {
             "lan_port" => {
                 self.lan_port = u16::try_from(as_usize(&value).map_err(err)?).map_err(|e| err(e.to_string()))?
             }
+            "sync_interval_seconds" => self.sync_interval_seconds = as_usize(&value).map_err(err)?.max(1) as u64,
+            "sync_page_size" => self.sync_page_size = as_usize(&value).map_err(err)?.clamp(1, 10_000),
             "owner_account" => self.owner_account = as_opt_string(&value).map_err(err)?.unwrap_or_default(),
             "secrets_backend" => self.secrets_backend = as_string(&value).map_err(err)?.parse().map_err(err)?,
             "admin_principals" => self.admin_principals = as_list(&value).map_err(err)?,
@@ -515,6 +529,8 @@ impl Settings {
 
 /// Keys that are looked up in the environment even when no file mentions them.
 const KNOWN_KEYS: &[&str] = &[
+    "sync_interval_seconds",
+    "sync_page_size",
     "lan_sharing",
     "device_name",
     "lan_interfaces",

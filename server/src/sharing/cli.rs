@@ -1,5 +1,6 @@
-//! `kintoun devices`, `kintoun pair`, `kintoun pair <device> <code>` and
-//! `kintoun devices revoke <device>`: requests to the running server through
+//! `kintoun devices`, `kintoun pair`, `kintoun pair <device> <code>`,
+//! `kintoun devices revoke <device>`, `kintoun devices settings`, `kintoun share` and
+//! `kintoun shared`: requests to the running server through
 //! [`OwnerClient`] (its owner's password from the secrets store), printing one line per device
 //! or result. After the PAKE both pairing commands show the check string and ask the user to
 //! confirm it matches the other screen (or take `--yes`) before the peer is pinned.
@@ -157,4 +158,124 @@ impl DeviceCommands {
             report["not_notified"].as_array().map_or(0, Vec::len)
         ))
     }
+
+    /// Changes the LAN settings (when `change` has keys), then lists them, marking the ones an
+    /// environment variable locks.
+    pub async fn settings(&self, change: serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
+        let view = if change.is_empty() {
+            self.call(Method::GET, "/__devices__/settings", None).await?
+        } else {
+            self.call(Method::PATCH, "/__devices__/settings", Some(Value::Object(change))).await?
+        };
+        Ok(settings_lines(&view))
+    }
+
+    /// Shares `BUCKET/COLLECTION` with a paired device (`None`: stops sharing it).
+    pub async fn share(
+        &self,
+        collection: &str,
+        device: &str,
+        access: Option<crate::sharing::shares::Access>,
+    ) -> Result<String, String> {
+        let Some((bucket, name)) = collection.split_once('/').filter(|(b, c)| !b.is_empty() && !c.is_empty()) else {
+            return Err(format!("{collection:?}: give the collection as BUCKET/COLLECTION"));
+        };
+        let id = paired_device_id(&self.client, device).await?;
+        let encode = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let path = format!("/__devices__/{id}/shares/{}/{}", encode(bucket), encode(name));
+        let display = crate::sharing::DeviceId::parse(&id).map(|d| d.display()).unwrap_or(id);
+        match access {
+            Some(access) => {
+                self.call(Method::PUT, &path, Some(serde_json::json!({ "access": access }))).await?;
+                let what = match access {
+                    crate::sharing::shares::Access::Read => "read-only",
+                    crate::sharing::shares::Access::Write => "read and write",
+                };
+                Ok(format!("Shared {bucket}/{name} with {device} ({display}), {what}."))
+            }
+            None => {
+                self.call(Method::DELETE, &path, None).await?;
+                Ok(format!("{bucket}/{name} is no longer shared with {device} ({display}) directly."))
+            }
+        }
+    }
+
+    /// One line per collection each paired device shares with this one (or why it could not say).
+    pub async fn shared_with_me(&self) -> Result<Vec<String>, String> {
+        let answer = self.call(Method::GET, "/__devices__/shared-with-me", None).await?;
+        let mut lines = Vec::new();
+        for device in answer["devices"].as_array().into_iter().flatten() {
+            let name = device["name"].as_str().unwrap_or("-");
+            if device["reachable"] != true {
+                lines.push(format!("{name}: unreachable ({})", device["error"].as_str().unwrap_or("no answer")));
+                continue;
+            }
+            let shares = device["shares"].as_array().cloned().unwrap_or_default();
+            if shares.is_empty() {
+                lines.push(format!("{name}: shares nothing with this device"));
+            }
+            for share in shares {
+                let title = share["title"].as_str().map(|t| format!(" \"{t}\"")).unwrap_or_default();
+                lines.push(format!(
+                    "{name}: {}/{}{title}  {}",
+                    share["bucket"].as_str().unwrap_or("-"),
+                    share["collection"].as_str().unwrap_or("-"),
+                    if share["access"] == "write" { "read and write" } else { "read-only" }
+                ));
+            }
+        }
+        if lines.is_empty() {
+            lines.push("No paired device.".to_owned());
+        }
+        Ok(lines)
+    }
+}
+
+/// The compact id of the paired device called `device` (its name, id, or first id group), as
+/// the running server lists its paired devices.
+pub async fn paired_device_id(client: &OwnerClient, device: &str) -> Result<String, String> {
+    let overview = client.call(Method::GET, "/__devices__", None).await?;
+    let wanted = device.trim();
+    let normalized: String = wanted.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
+    let matches: Vec<String> = overview["paired"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["name"].as_str().unwrap_or_default().to_owned())))
+        .filter(|(id, name)| {
+            name.eq_ignore_ascii_case(wanted) || (normalized.len() >= 7 && id.starts_with(&normalized))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    match matches.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(format!("no paired device called {wanted:?} (see `kintoun devices`)")),
+        _ => Err(format!("{wanted:?} matches several paired devices: give its id")),
+    }
+}
+
+/// The settings view as lines: `key: value` (with `(set by VAR)` when locked), then where the
+/// LAN side listens.
+pub fn settings_lines(view: &Value) -> Vec<String> {
+    let locked =
+        |key: &str| view["pinned"][key].as_str().map(|variable| format!("  (set by {variable})")).unwrap_or_default();
+    let name = match view["device_name"].as_str() {
+        Some(name) => name.to_owned(),
+        None => format!("{} (the host name)", view["effective_device_name"].as_str().unwrap_or("?")),
+    };
+    let interfaces = match view["lan_interfaces"].as_array() {
+        Some(list) if !list.is_empty() => list.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+        _ => "every interface".to_owned(),
+    };
+    vec![
+        format!("lan_sharing: {}{}", if view["lan_sharing"] == true { "on" } else { "off" }, locked("lan_sharing")),
+        format!("device_name: {name}{}", locked("device_name")),
+        format!("lan_address: {}{}", view["lan_address"].as_str().unwrap_or("?"), locked("lan_address")),
+        format!("lan_port: {}{}", view["lan_port"], locked("lan_port")),
+        format!("lan_interfaces: {interfaces}{}", locked("lan_interfaces")),
+        match view["listening"].as_str() {
+            Some(address) => format!("listening on {address}"),
+            None => "not listening (LAN sharing is off)".to_owned(),
+        },
+    ]
 }

@@ -7,17 +7,20 @@
 //! signed notice. [`service`] runs all of it; [`admin`] exposes it to the owner over HTTP.
 //! Paired devices live in the `devices` SQLite table, next to the ACLs they appear in.
 
+pub mod activity;
 pub mod admin;
 pub mod attach;
 pub mod cli;
 pub mod discovery;
 pub mod identity;
+pub mod lan_settings;
 pub mod listener;
 pub mod pairing;
 pub mod peer;
 pub mod pending;
 pub mod revocation;
 pub mod service;
+pub mod shares;
 pub mod tls;
 
 use std::net::IpAddr;
@@ -36,18 +39,6 @@ pub struct SharingConfig {
     pub address: IpAddr,
     /// `lan_port`: the LAN data port (0 picks a free one).
     pub port: u16,
-}
-
-impl SharingConfig {
-    /// The configuration when `lan_sharing` is on.
-    pub fn from_settings(settings: &crate::Settings) -> Option<SharingConfig> {
-        settings.lan_sharing.then(|| SharingConfig {
-            device_name: settings.device_name.clone().unwrap_or_else(default_device_name),
-            interfaces: settings.lan_interfaces.clone(),
-            address: settings.lan_address,
-            port: settings.lan_port,
-        })
-    }
 }
 
 /// The host name, or "Kintoun".

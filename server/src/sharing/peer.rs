@@ -49,6 +49,12 @@ pub async fn join(
 #[error("{0}")]
 pub struct PeerError(String);
 
+impl PeerError {
+    pub fn new(message: impl Into<String>) -> PeerError {
+        PeerError(message.into())
+    }
+}
+
 /// Sends one JSON request to a paired device's data port (TLS pinned to `device`); returns the
 /// status and body.
 pub async fn request(

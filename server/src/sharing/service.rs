@@ -4,7 +4,6 @@
 //! drive it; events (paired, failed attempt, revoked, ...) are kept for the UI and
 //! desktop notifications.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,6 +13,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::activity::EventLog;
+pub use super::activity::{Event, EventKind};
 use super::discovery::{Announcement, Discovery, Nearby};
 use super::identity::{DeviceId, DeviceIdentity};
 use super::listener::{self, Connections};
@@ -27,49 +28,6 @@ use crate::storage::{DeviceRow, StorageError, Store};
 
 /// The path paired devices post revocation notices to (over the LAN listener).
 pub const NOTICES_PATH: &str = "/v1/__devices__/notices";
-const MAX_EVENTS: usize = 200;
-
-/// Something the UI may want to show or notify about.
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    pub serial: u64,
-    pub at: i64,
-    #[serde(flatten)]
-    pub kind: EventKind,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum EventKind {
-    PairingStarted {
-        code_expires_in_seconds: u64,
-    },
-    /// The PAKE succeeded: the user must compare `sas` with the other screen and confirm.
-    PairingConfirm {
-        device: String,
-        name: String,
-        sas: String,
-    },
-    Paired {
-        device: String,
-        name: String,
-        sas: String,
-    },
-    PairingFailed {
-        reason: String,
-        attempts_left: u8,
-        /// The peer, when a pending confirmation was rejected or expired.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        device: Option<String>,
-    },
-    PairingClosed {
-        state: String,
-    },
-    Revoked {
-        device: String,
-        by: String,
-    },
-}
 
 /// The invitation being shown, and the last pairing it produced.
 #[derive(Default)]
@@ -168,8 +126,10 @@ pub struct Sharing {
     discovery: Option<Discovery>,
     pairing: Mutex<PairingSlot>,
     pending: Mutex<PendingSet>,
-    events: Mutex<(u64, VecDeque<Event>)>,
+    events: Arc<EventLog>,
     shutdown: CancellationToken,
+    /// The LAN listener's accept loop (it owns the listening socket).
+    accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Sharing {
@@ -180,6 +140,7 @@ impl Sharing {
         identity: DeviceIdentity,
         store: Store,
         app: axum::Router,
+        events: Arc<EventLog>,
     ) -> Result<Arc<Sharing>, SharingError> {
         let identity = Arc::new(identity);
         let paired = store.read(|tx| tx.devices()).await?;
@@ -191,7 +152,14 @@ impl Sharing {
         let server_tls = tls::server_config(&identity, Trust::Pinned(pins.clone()), ALPN_DATA)?;
         let connections = Arc::new(Connections::default());
         let shutdown = CancellationToken::new();
-        tokio::spawn(listener::serve(listener, server_tls, pins.clone(), connections.clone(), app, shutdown.clone()));
+        let accepting = tokio::spawn(listener::serve(
+            listener,
+            server_tls,
+            pins.clone(),
+            connections.clone(),
+            app,
+            shutdown.clone(),
+        ));
         let announcement = Announcement {
             id: identity.id(),
             name: config.device_name.clone(),
@@ -216,13 +184,19 @@ impl Sharing {
             discovery,
             pairing: Mutex::default(),
             pending: Mutex::default(),
-            events: Mutex::default(),
+            events,
             shutdown,
+            accepting: Mutex::new(Some(accepting)),
         }))
     }
 
     pub fn id(&self) -> DeviceId {
         self.identity.id()
+    }
+
+    /// This device's key (for outgoing connections to paired devices).
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
     }
 
     pub fn name(&self) -> &str {
@@ -245,20 +219,50 @@ impl Sharing {
         self.store.read(|tx| tx.devices()).await
     }
 
-    /// Events after `since` (serial numbers grow from 1).
+    /// Where a paired device may be reached: the addresses it announces now (mDNS), then the
+    /// last address it was seen at (kept with the pairing).
+    pub fn peer_addresses(&self, device: &DeviceRow) -> Vec<SocketAddr> {
+        let mut addresses: Vec<SocketAddr> = self
+            .nearby()
+            .into_iter()
+            .filter(|n| n.id == device.id)
+            .flat_map(|n| n.addresses.iter().map(|ip| SocketAddr::new(*ip, n.data_port)).collect::<Vec<_>>())
+            .collect();
+        if let Ok(stored) = device.address.parse::<SocketAddr>() {
+            if !addresses.contains(&stored) {
+                addresses.push(stored);
+            }
+        }
+        addresses
+    }
+
+    /// Sends one JSON request to a paired device over TLS pinned to its key, trying each of its
+    /// addresses in turn.
+    pub async fn ask_peer(
+        &self,
+        device: &DeviceRow,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(http::StatusCode, bytes::Bytes), peer::PeerError> {
+        let id = DeviceId::parse(&device.id).map_err(|e| peer::PeerError::new(e.to_string()))?;
+        let mut last = peer::PeerError::new(format!("no known address for {}", device.name));
+        for address in self.peer_addresses(device) {
+            match peer::request(&self.identity, id, address, method.clone(), path, body).await {
+                Ok(answer) => return Ok(answer),
+                Err(err) => last = err,
+            }
+        }
+        Err(last)
+    }
+
+    /// Events after `since` (serial numbers grow from 1 and go on across restarts).
     pub fn events(&self, since: u64) -> Vec<Event> {
-        self.events.lock().map(|e| e.1.iter().filter(|e| e.serial > since).cloned().collect()).unwrap_or_default()
+        self.events.since(since)
     }
 
     fn event(&self, kind: EventKind) {
-        if let Ok(mut events) = self.events.lock() {
-            events.0 += 1;
-            let serial = events.0;
-            events.1.push_back(Event { serial, at: now_ms(), kind });
-            while events.1.len() > MAX_EVENTS {
-                events.1.pop_front();
-            }
-        }
+        self.events.push(kind);
     }
 
     fn announce(&self, pairing_port: Option<u16>) {
@@ -640,10 +644,8 @@ impl Sharing {
         let body = serde_json::to_value(&notice).map_err(|e| SharingError::Internal(e.to_string()))?;
         let (mut notified, mut not_notified) = (Vec::new(), Vec::new());
         for other in self.paired().await? {
-            let (Ok(id), Ok(addr)) = (DeviceId::parse(&other.id), other.address.parse::<SocketAddr>()) else {
-                continue;
-            };
-            match peer::request(&self.identity, id, addr, http::Method::POST, NOTICES_PATH, Some(&body)).await {
+            let Ok(id) = DeviceId::parse(&other.id) else { continue };
+            match self.ask_peer(&other, http::Method::POST, NOTICES_PATH, Some(&body)).await {
                 Ok((status, _)) if status.is_success() => notified.push(other.id),
                 Ok((status, body)) => {
                     tracing::warn!(device = %id, %status, body = %String::from_utf8_lossy(&body), "revocation notice refused");
@@ -686,6 +688,15 @@ impl Sharing {
         self.shutdown.cancel();
         if let Some(discovery) = &self.discovery {
             discovery.stop();
+        }
+    }
+
+    /// Stops, then waits until the LAN port is closed (so it can be bound again at once).
+    pub async fn stop_and_wait(&self) {
+        self.stop();
+        let accepting = self.accepting.lock().ok().and_then(|mut handle| handle.take());
+        if let Some(accepting) = accepting {
+            let _ = accepting.await;
         }
     }
 }

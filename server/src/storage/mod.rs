@@ -10,8 +10,10 @@
 
 mod query;
 pub mod sqlite;
+mod sync_rows;
 
 pub use query::{Field, Filter, ListQuery, Operator, SortKey};
+pub use sync_rows::{ConflictRow, LinkRow, SyncState, SyncTx};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -72,8 +74,8 @@ pub enum Stamp {
     Requested(i64),
 }
 
-/// The primitive operations of a storage transaction.
-pub trait Tx {
+/// The primitive operations of a storage transaction (the replicator's tables: [`SyncTx`]).
+pub trait Tx: SyncTx {
     /// The object or tombstone stored under this key.
     fn get(&mut self, parent: &str, resource: &str, id: &str) -> StorageResult<Option<StoredObject>>;
 

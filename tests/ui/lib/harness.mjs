@@ -2,7 +2,7 @@
 // created with `kintoun account add`), Debian's Chromium driven by playwright-core, API helpers
 // for setting up data, and screenshots saved under an artifacts directory printed in the log.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,25 @@ export const REPO = resolve(HERE, "..", "..", "..");
 export const PASSWORD = "s3cret-pass";
 export const ARTIFACTS = process.env.UI_ARTIFACTS || join(REPO, "tests", "ui", "artifacts");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+/**
+ * Where the UI under test is built. A debug server binary reads the ui/dist of the tree it was
+ * compiled in; with `UI_DIST` set (e.g. a prebuilt binary from another checkout), the browser
+ * gets /v1/admin/ from this folder instead (as the server would serve it), the API from the server.
+ */
+const UI_DIST = process.env.UI_DIST ? resolve(process.env.UI_DIST) : null;
+const MIME = { ".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json" };
+
+/** Answers a /v1/admin/ request from UI_DIST: a file, else index.html with the server's <base>. */
+async function serveDist(route) {
+  const sub = decodeURIComponent(new URL(route.request().url()).pathname.replace(/^\/v1\/admin\/?/, ""));
+  const file = join(UI_DIST, sub);
+  if (sub && !sub.split("/").includes("..") && existsSync(file) && statSync(file).isFile()) {
+    const type = MIME[file.slice(file.lastIndexOf("."))] || "application/octet-stream";
+    return route.fulfill({ status: 200, contentType: type, body: readFileSync(file) });
+  }
+  const html = readFileSync(join(UI_DIST, "index.html"), "utf8").replace("<head>", '<head><base href="/v1/admin/">');
+  return route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html });
+}
 
 export function kintounBin() {
   if (process.env.KINTOUN_BIN) return process.env.KINTOUN_BIN;
@@ -37,7 +56,7 @@ function addAccount(bin, dataDir, name) {
 export async function startServer(accounts = ["admin", "alice", "bob"], { env = {} } = {}) {
   const bin = kintounBin();
   if (!existsSync(bin)) throw new Error(`kintoun binary not found at ${bin}: run \`cargo build -p kintoun\` or set KINTOUN_BIN`);
-  if (!existsSync(join(REPO, "ui", "dist", "index.html"))) throw new Error("ui/dist is not built: run `make ui`");
+  if (!existsSync(join(UI_DIST ?? join(REPO, "ui", "dist"), "index.html"))) throw new Error("ui/dist is not built: run `make ui`");
   const dataDir = mkdtempSync(join(tmpdir(), "kintoun-ui-"));
   for (const name of accounts) addAccount(bin, dataDir, name);
   const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
@@ -103,6 +122,7 @@ export function test(name, fn) {
 /** A fresh browser context (own session storage) and page at a viewport size. */
 export async function newPage(browser, { width = 1280, height = 800 } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  if (UI_DIST) await context.route(/\/v1\/admin\//, serveDist);
   const page = await context.newPage();
   openPages.add(page);
   page.on("close", () => openPages.delete(page));

@@ -89,7 +89,7 @@ export interface DeviceEvent {
 
 /** How to turn LAN sharing on (the server's own 400 message says the same in short). */
 export const LAN_SHARING_HINT =
-  "Set lan_sharing = true in the settings file (or start the server with KINTOUN_LAN_SHARING=1), then restart Kintoun.";
+  "Turn it on under LAN settings on this page (or start the server with KINTOUN_LAN_SHARING=1).";
 
 /** A device id in groups of 7 (`ABCDEFG-HIJKLMN-…`), whatever dashes or spaces it came with. */
 export function groupId(id: string): string {

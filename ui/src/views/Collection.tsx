@@ -1,5 +1,5 @@
 // A collection: its records table (columns, sort, server-side filters, pages, total), its
-// settings, import/export, history and permissions.
+// settings, import/export, history and permissions, and sharing with paired devices.
 
 import { useState } from "preact/hooks";
 import { paths } from "../api/client";
@@ -9,6 +9,7 @@ import { href, navigate } from "../router";
 import { ConfirmButton, Crumbs, ErrorBox, Spinner, Tabs, formatDate } from "../components/ui";
 import { History } from "../components/History";
 import { PermissionsEditor } from "../components/PermissionsEditor";
+import { ShareButton } from "../components/ShareDialog";
 import { FilterBuilder } from "../components/FilterBuilder";
 import { nextSort, parseSort } from "../lib/filters";
 import { fieldsOf } from "../lib/schema";
@@ -32,6 +33,7 @@ export function Collection({ bid, cid, tab, query }: { bid: string; cid: string;
         <a class="button primary" href={href([...base, "records", "_new"])}>
           New record
         </a>
+        <ShareButton bid={bid} cid={cid} />
         <ConfirmButton
           label="Delete collection"
           question={`Delete collection “${cid}” and all its records? This cannot be undone.`}

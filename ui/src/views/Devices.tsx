@@ -1,5 +1,5 @@
 // Household devices (`/__devices__`, the owner only), refreshed every 2 s while open: this
-// device and whether LAN sharing is on, pairings waiting for the check strings to be compared,
+// device and whether LAN sharing is on (with its LAN settings, components/LanSettings), pairings waiting for the check strings to be compared,
 // the code (and QR code) another device can pair with, the paired devices (each revocable), the
 // devices nearby that are not paired yet (Pair → code → check string), and recent activity.
 
@@ -32,6 +32,7 @@ import {
   type RevocationReport,
 } from "../lib/devices";
 import { ConfirmButton, ErrorBox, Spinner, formatDate } from "../components/ui";
+import { LanSettings } from "../components/LanSettings";
 
 const POLL_MS = 2000;
 const EVENTS_SHOWN = 5;
@@ -96,6 +97,7 @@ export function Devices() {
       {data && (
         <>
           <ThisDeviceFacts overview={data.overview} />
+          <LanSettingsPanel initiallyOpen={!data.overview.lan_sharing} onSaved={says} />
           {data.overview.pending && data.overview.pending.length > 0 && (
             <PendingList pending={data.overview.pending} onDone={says} />
           )}
@@ -114,6 +116,17 @@ export function Devices() {
         </>
       )}
     </section>
+  );
+}
+
+/** The LAN settings, folded unless sharing is off when the page opens; then the user decides. */
+function LanSettingsPanel({ initiallyOpen, onSaved }: { initiallyOpen: boolean; onSaved: (text: string) => void }) {
+  const [open, setOpen] = useState(initiallyOpen);
+  return (
+    <details class="lan-settings-panel" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>LAN settings</summary>
+      {open && <LanSettings onSaved={onSaved} />}
+    </details>
   );
 }
 

@@ -9,12 +9,16 @@ import { Group } from "./Group";
 import { Status } from "./Status";
 import { Apps } from "./Apps";
 import { Devices } from "./Devices";
+import { Sync } from "./Sync";
+import { Conflicts } from "./Conflicts";
 
 export function Routes({ route }: { route: Route }) {
   const p = route.parts;
   if (p[0] === "status") return <Status />;
   if (p[0] === "apps") return <Apps />;
   if (p[0] === "devices") return <Devices />;
+  if (p[0] === "sync" && p[1] && p[2] === "conflicts") return <Conflicts key={p[1]} id={p[1]} />;
+  if (p[0] === "sync") return <Sync />;
   if (p[0] !== "buckets" || p.length < 2) return <Buckets />;
   const bid = p[1];
   if (p[2] === "collections" && p[3]) {

@@ -71,6 +71,49 @@ const MIGRATIONS: &[&str] = &[
         paired_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 6: the replicator (`sync`): links between a local and a remote collection with their
+    // checkpoints, each record's last agreed version, and the conflict inbox. Credentials for
+    // the remote are never here (secrets store, `sync-<link id>`).
+    r#"
+    CREATE TABLE sync_links (
+        id                TEXT    NOT NULL PRIMARY KEY,
+        local_bucket      TEXT    NOT NULL,
+        local_collection  TEXT    NOT NULL,
+        remote_kind       TEXT    NOT NULL,
+        remote_url        TEXT,
+        remote_device     TEXT,
+        remote_bucket     TEXT    NOT NULL,
+        remote_collection TEXT    NOT NULL,
+        direction         TEXT    NOT NULL,
+        remote_checkpoint INTEGER NOT NULL DEFAULT 0,
+        local_checkpoint  INTEGER NOT NULL DEFAULT 0,
+        last_sync         INTEGER,
+        last_error        TEXT,
+        created_at        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE sync_records (
+        link_id   TEXT    NOT NULL,
+        record_id TEXT    NOT NULL,
+        local_ts  INTEGER NOT NULL,
+        remote_ts INTEGER,
+        base      TEXT    NOT NULL,
+        PRIMARY KEY (link_id, record_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE sync_conflicts (
+        link_id     TEXT    NOT NULL,
+        record_id   TEXT    NOT NULL,
+        mine        TEXT    NOT NULL,
+        mine_ts     INTEGER NOT NULL,
+        theirs      TEXT    NOT NULL,
+        theirs_ts   INTEGER,
+        base        TEXT,
+        reason      TEXT    NOT NULL,
+        detected_at INTEGER NOT NULL,
+        PRIMARY KEY (link_id, record_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

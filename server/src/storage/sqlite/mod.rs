@@ -6,6 +6,7 @@
 mod indexes;
 mod migrations;
 mod sql;
+mod sync_tx;
 mod tx;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -71,7 +71,7 @@ fn parse_object(id: String, last_modified: i64, deleted: bool, text: &str) -> St
 }
 
 impl SqliteTx<'_> {
-    fn require_writable(&self) -> StorageResult<()> {
+    pub(super) fn require_writable(&self) -> StorageResult<()> {
         if self.writable { Ok(()) } else { Err(StorageError::NeedsWrite) }
     }
 
