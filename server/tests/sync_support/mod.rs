@@ -315,8 +315,15 @@ impl Node {
 }
 
 /// A remote Kintoun with account `bob` owning bucket `shared` / collection `recipes`.
+///
+/// It serves no change stream (`events_max_streams = 0`: every `.../events` answers 503): these
+/// tests check what each run pulled and pushed, and a remote stream's events would start extra
+/// runs between their steps (the link syncs on each one, echoes of its own pushes included).
+/// Following a remote's stream is exercised by the device tests (`sync_devices`, `sync_lan`).
 pub async fn remote(dir: &Path) -> Node {
-    remote_with(dir, settings(dir, 500)).await
+    let mut settings = settings(dir, 500);
+    settings.events_max_streams = 0;
+    remote_with(dir, settings).await
 }
 
 /// The same with other settings.
