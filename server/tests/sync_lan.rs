@@ -184,10 +184,10 @@ fn three_devices_share_one_collection() {
     let c_down = Instant::now();
     put_records(&a, shared, &generated("a", 100, 3));
     put_records(&b, mirror, &generated("b", 100, 3));
-    converge(&[(&a, shared), (&b, mirror)], 900, "200 changes while C is offline");
+    converge(&[(&a, shared), (&b, mirror)], 950, "200 changes while C is offline");
     let c = c.restart(&sync_every).expect("C restarts");
     println!("C was offline for {:?}", c_down.elapsed());
-    converge(&[(&a, shared), (&b, mirror), (&c, mirror)], 900, "C catching up after 200 changes");
+    converge(&[(&a, shared), (&b, mirror), (&c, mirror)], 950, "C catching up after 200 changes");
 
     // A concurrent edit of one record: B is cut off while A and B both edit it.
     lan.link(&b, false).expect("cut B off");
@@ -212,7 +212,7 @@ fn three_devices_share_one_collection() {
     let merged =
         json!({"resolution": "merge", "data": {"title": "from A and B", "servings": 4, "spicy": true, "round": 1}});
     ok(&b, "POST", &format!("/__sync__/links/{id}/conflicts/{record}"), merged);
-    converge(&[(&a, shared), (&b, mirror), (&c, mirror)], 900, "the merge of one conflict, on A, B and C");
+    converge(&[(&a, shared), (&b, mirror), (&c, mirror)], 950, "the merge of one conflict, on A, B and C");
     for (node, collection) in [(&a, shared), (&b, mirror), (&c, mirror)] {
         assert_eq!(records(node, collection)["a-100"]["title"], "from A and B");
     }
@@ -232,8 +232,8 @@ fn three_devices_share_one_collection() {
         assert!(started.elapsed() < Duration::from_secs(60), "B kept syncing after its revocation: {link}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    converge(&[(&a, shared), (&c, mirror)], 905, "A and C after B's revocation");
-    assert_eq!(records(&b, mirror).len(), 900, "B keeps its copy but gets nothing new");
+    converge(&[(&a, shared), (&c, mirror)], 955, "A and C after B's revocation");
+    assert_eq!(records(&b, mirror).len(), 950, "B keeps its copy but gets nothing new");
     let _ = PASSWORD;
 }
 
