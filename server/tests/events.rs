@@ -408,6 +408,50 @@ async fn a_bucket_stream_resumes_across_collections_without_gap_or_duplicate() {
     assert_eq!(after_ready.iter().map(|f| change(f).1).collect::<Vec<_>>(), vec!["b6"]);
 }
 
+#[tokio::test]
+async fn a_bucket_stream_replays_a_plain_since_and_follows_at_most_100_collections() {
+    let s = start().await;
+    setup(&s, &["c1", "c2"]).await;
+    put(&s, &record("c1", "r"), ALICE, json!({"data": {}})).await;
+    put(&s, &record("c2", "r"), ALICE, json!({"data": {}})).await;
+    // A plain `_since` is Kinto's: every list from that timestamp.
+    let mut stream = open(&s, "/v1/buckets/b/events?_since=0", ALICE, &[]).await;
+    let (replayed, _) = stream.replay().await;
+    let names: Vec<(String, String)> = replayed
+        .iter()
+        .map(|f| {
+            (
+                f.name().to_owned(),
+                format!(
+                    "{}/{}",
+                    f.json()["collection"].as_str().unwrap_or("-"),
+                    f.json()["id"].as_str().unwrap_or_default()
+                ),
+            )
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [("collection", "-/c1"), ("collection", "-/c2"), ("record", "c1/r"), ("record", "c2/r")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .to_vec()
+    );
+    drop(stream);
+    for chunk in 0..5 {
+        let requests: Vec<Value> = (0..25)
+            .map(|i| json!({"method": "PUT", "path": format!("/buckets/b/collections/x{chunk}-{i}"), "body": {}}))
+            .collect();
+        assert_eq!(post(&s, "/v1/batch", ALICE, json!({"requests": requests})).await.status, 200);
+    }
+    let refused = Reply::from(request(&s, "/v1/buckets/b/events", ALICE, &[]).await).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.json["message"].as_str().unwrap_or_default().contains("more than 100 collections"));
+    // Collection streams are not limited.
+    open(&s, "/v1/buckets/b/collections/c1/events", ALICE, &[]).await.replay().await;
+}
+
 /// The wall clock in ms (the server's timestamps follow it).
 fn chrono_free_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)

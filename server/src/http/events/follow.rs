@@ -165,6 +165,10 @@ impl Follow {
             Scope::Bucket { bucket } => {
                 let call = list_call(collections_place(bucket), user);
                 changes_since(tx, settings, &call, &principals, i64::MAX, 0)?;
+                let readable = readable_ids(tx, settings, &call, &principals, MAX_BUCKET_COLLECTIONS)?;
+                if readable.len() > MAX_BUCKET_COLLECTIONS {
+                    return Err(too_many_collections());
+                }
                 let cursor = match resume {
                     Some(given) => {
                         let text = match given {
@@ -173,10 +177,6 @@ impl Follow {
                         BucketCursor::parse(text).ok_or_else(|| invalid_resume(given))?
                     }
                     None => {
-                        let readable = readable_ids(tx, settings, &call, &principals, MAX_BUCKET_COLLECTIONS)?;
-                        if readable.len() > MAX_BUCKET_COLLECTIONS {
-                            return Err(too_many_collections());
-                        }
                         let mut records = std::collections::BTreeMap::new();
                         for collection in readable {
                             let timestamp = changes::current_timestamp(tx, &records_place(bucket, &collection))?;
