@@ -2,7 +2,7 @@
 // duplicate / delete, its attachment, its history and permissions. Saving sends If-Match; a
 // 412 opens the conflict dialog (reload or overwrite).
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, paths } from "../api/client";
 import { useApp } from "../context";
 import { useAsync } from "../hooks";
@@ -104,7 +104,12 @@ function Editor({ bid, cid, rid, collection, initial, onReload }: { bid: string;
   const [conflict, setConflict] = useState<any>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Refilled only when another version is loaded (a reload): the effect also runs after the first
+  // paint, and refilling then wiped what the user had typed in between.
+  const shown = useRef(initial);
   useEffect(() => {
+    if (shown.current === initial) return;
+    shown.current = initial;
     setValues(formValues());
     setJson(JSON.stringify(stripReserved(initial), null, 2));
     // eslint-disable-next-line react-hooks/exhaustive-deps
