@@ -6,17 +6,9 @@
 // revokes the other with the confirmation dialog.
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
+import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test, lanEnv } from "./lib/harness.mjs";
 
-const lan = (name) => ({
-  KINTOUN_LAN_SHARING: "1",
-  KINTOUN_LAN_ADDRESS: "127.0.0.1",
-  KINTOUN_LAN_PORT: "0",
-  // No interface has this name: mDNS never runs in the root namespace in tests (pairing goes by
-  // address here; discovery is tested in network namespaces, server/tests/devices_lan.rs).
-  KINTOUN_LAN_INTERFACES: "kintoun-none0",
-  KINTOUN_DEVICE_NAME: name,
-});
+const lan = (name) => lanEnv(name);
 
 let kitchen;
 let study;

@@ -4,16 +4,9 @@
 // inherited; a user who is not the owner gets no share button.
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
+import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test, lanEnv } from "./lib/harness.mjs";
 
-const lan = (name) => ({
-  KINTOUN_LAN_SHARING: "1",
-  KINTOUN_LAN_ADDRESS: "127.0.0.1",
-  KINTOUN_LAN_PORT: "0",
-  // No interface has this name: mDNS never runs in the root namespace in tests.
-  KINTOUN_LAN_INTERFACES: "kintoun-none0",
-  KINTOUN_DEVICE_NAME: name,
-});
+const lan = (name) => lanEnv(name);
 
 let kitchen;
 let study;

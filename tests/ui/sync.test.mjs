@@ -6,20 +6,11 @@
 // kitchen as a plain Kinto remote: field errors from the server, a working link, Stop syncing.
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test } from "./lib/harness.mjs";
+import { api, hasHorizontalScroll, launchBrowser, newPage, screenshot, signIn, startServer, test, lanEnv } from "./lib/harness.mjs";
 
-const lan = (name) => ({
-  KINTOUN_LAN_SHARING: "1",
-  KINTOUN_LAN_ADDRESS: "127.0.0.1",
-  KINTOUN_LAN_PORT: "0",
-  // No interface has this name: mDNS never runs in the root namespace in tests.
-  KINTOUN_LAN_INTERFACES: "kintoun-none0",
-  KINTOUN_DEVICE_NAME: name,
-  // Only the UI's "Sync now" (and a new link's first run) sync: the concurrent edits below
-  // must not be pulled in between.
-  KINTOUN_SYNC_INTERVAL_SECONDS: "3600",
-  KINTOUN_SYNC_LIVE: "false",
-});
+// Only the UI's "Sync now" (and a new link's first run) sync: the concurrent edits below
+// must not be pulled in between.
+const lan = (name) => lanEnv(name, { KINTOUN_SYNC_INTERVAL_SECONDS: "3600", KINTOUN_SYNC_LIVE: "false" });
 
 let kitchen;
 let study;

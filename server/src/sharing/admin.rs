@@ -35,7 +35,6 @@ use super::lan_settings;
 use super::revocation::RevocationNotice;
 use super::shares::{self, Access};
 use super::{Sharing, SharingError};
-use crate::auth::{Presented, TransportIdentity};
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
@@ -69,19 +68,14 @@ pub fn routes(state: AdminState) -> axum::Router {
         .with_state(state)
 }
 
-/// A JSON response (axum's `json` feature is not compiled in).
-fn reply(status: http::StatusCode, value: &impl serde::Serialize) -> Response {
-    let body = serde_json::to_vec(value).unwrap_or_default();
-    (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
-}
+use crate::http::owner_guard::reply;
 
 fn ok(value: &impl serde::Serialize) -> Response {
     reply(http::StatusCode::OK, value)
 }
 
 fn error(state: &AdminState, err: ApiError) -> Response {
-    let status = http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    reply(status, &err.body(&state.app.settings.error_info_link))
+    crate::http::owner_guard::error_reply(&state.app, err)
 }
 
 impl From<SharingError> for ApiError {
@@ -101,26 +95,8 @@ impl From<SharingError> for ApiError {
     }
 }
 
-/// The caller's user id as the server authenticates it: the LAN listener's
-/// [`TransportIdentity`] first, else the request's credentials (after the loopback Host check
-/// every other endpoint gets).
 async fn caller(state: &AdminState, parts: &http::request::Parts) -> Result<Option<String>, ApiError> {
-    let app = &state.app;
-    let transport = parts.extensions.get::<TransportIdentity>().map(|identity| identity.0.as_str());
-    if transport.is_none() {
-        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
-        crate::http::guards::check_host(&app.settings, host)?;
-    }
-    let presented = Presented { headers: &parts.headers, transport };
-    crate::auth::authenticate(
-        presented,
-        &app.settings,
-        &app.userid_secret,
-        &app.store,
-        &app.verified_accounts,
-        &app.sessions,
-    )
-    .await
+    crate::http::owner_guard::caller(&state.app, parts).await
 }
 
 /// The caller if it is an admin principal (`admin_principals`), else the refusal.

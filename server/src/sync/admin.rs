@@ -14,7 +14,7 @@
 //! | `POST /v1/__sync__/links/{id}/conflicts/{record_id}` `{resolution: mine\|theirs\|merge, data?}` | settles it → `{data: {record_id, resolution, data, push}}` |
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
@@ -43,18 +43,14 @@ pub fn routes(state: SyncAdmin) -> axum::Router {
         .with_state(state)
 }
 
-fn reply(status: http::StatusCode, value: &Value) -> Response {
-    let body = serde_json::to_vec(value).unwrap_or_default();
-    (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
-}
+use crate::http::owner_guard::reply;
 
 fn data(status: http::StatusCode, value: impl serde::Serialize) -> Response {
     reply(status, &json!({ "data": serde_json::to_value(value).unwrap_or(Value::Null) }))
 }
 
 fn error(state: &SyncAdmin, err: ApiError) -> Response {
-    let status = http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    reply(status, &err.body(&state.app.settings.error_info_link))
+    crate::http::owner_guard::error_reply(&state.app, err)
 }
 
 impl From<SyncError> for ApiError {
@@ -75,6 +71,9 @@ async fn owner(state: &SyncAdmin, parts: &http::request::Parts) -> Result<String
 
 /// A link as shown, with its conflicts count and live progress.
 async fn view(state: &SyncAdmin, id: &str) -> Result<LinkView, ApiError> {
+    // The progress first: a run records its outcome in the link before it counts as completed,
+    // so the link read next is at least as new as the progress shown with it.
+    let progress = state.replicator.progress(id).and_then(|p| serde_json::to_value(p).ok());
     let link_id = id.to_owned();
     let (link, conflicts) = state
         .replicator
@@ -82,7 +81,6 @@ async fn view(state: &SyncAdmin, id: &str) -> Result<LinkView, ApiError> {
         .read(move |tx| Ok::<_, ApiError>((tx.sync_link(&link_id)?, tx.sync_conflicts(&link_id)?.len() as u64)))
         .await?;
     let link = link.ok_or_else(|| ApiError::ObjectNotFound { id: id.to_owned(), resource_name: "link" })?;
-    let progress = state.replicator.progress(id).and_then(|p| serde_json::to_value(p).ok());
     Ok(LinkView::of(&link, conflicts, progress))
 }
 
@@ -91,6 +89,7 @@ async fn list(State(state): State<SyncAdmin>, request: axum::extract::Request) -
     if let Err(refusal) = owner(&state, &parts).await {
         return refusal;
     }
+    let progress = state.replicator.progress_all();
     let found =
         state.replicator.store().read(|tx| Ok::<_, ApiError>((tx.sync_links()?, tx.sync_conflict_counts()?))).await;
     match found {
@@ -99,7 +98,7 @@ async fn list(State(state): State<SyncAdmin>, request: axum::extract::Request) -
                 .iter()
                 .map(|link| {
                     let conflicts = counts.iter().find(|(id, _)| *id == link.id).map_or(0, |(_, n)| *n);
-                    let progress = state.replicator.progress(&link.id).and_then(|p| serde_json::to_value(p).ok());
+                    let progress = progress.get(&link.id).and_then(|p| serde_json::to_value(p).ok());
                     LinkView::of(link, conflicts, progress)
                 })
                 .collect();

@@ -229,6 +229,15 @@ impl Replicator {
         self.task(link_id).map(|task| task.progress.snapshot())
     }
 
+    /// Every running link's live progress, by link id.
+    pub fn progress_all(&self) -> HashMap<String, Snapshot> {
+        self.inner
+            .tasks
+            .lock()
+            .map(|tasks| tasks.iter().map(|(id, task)| (id.clone(), task.progress.snapshot())).collect())
+            .unwrap_or_default()
+    }
+
     fn task(&self, link_id: &str) -> Option<Arc<LinkTask>> {
         self.inner.tasks.lock().ok().and_then(|tasks| tasks.get(link_id).cloned())
     }

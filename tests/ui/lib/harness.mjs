@@ -90,6 +90,19 @@ export async function startServer(accounts = ["admin", "alice", "bob"], { env = 
   };
 }
 
+/**
+ * Settings of a server with LAN sharing on loopback only (device `name`). No interface has the
+ * name given, so mDNS never runs in the root namespace in tests; pairing goes by address.
+ */
+export const lanEnv = (name, extra = {}) => ({
+  KINTOUN_LAN_SHARING: "1",
+  KINTOUN_LAN_ADDRESS: "127.0.0.1",
+  KINTOUN_LAN_PORT: "0",
+  KINTOUN_LAN_INTERFACES: "kintoun-none0",
+  KINTOUN_DEVICE_NAME: name,
+  ...extra,
+});
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
