@@ -238,7 +238,6 @@ fn three_devices_share_one_collection() {
     }
     converge(&[(&a, shared), (&c, mirror)], 955, "A and C after B's revocation");
     assert_eq!(records(&b, mirror).len(), 950, "B keeps its copy but gets nothing new");
-    let _ = PASSWORD;
 }
 
 /// Not a test: runs inside a namespace for `api` (env `KT_SCRIPT`, a JSON list of requests).

@@ -53,6 +53,10 @@ struct LinkTask {
     wake: Arc<Notify>,
     /// The link's local collection `(bucket, collection)`, once its first sync read the link.
     local: Mutex<Option<(String, String)>>,
+    /// The client of a Kinto remote, kept between syncs (its credentials come from the OS
+    /// keyring, a slow read) and dropped after a failure. Device remotes are re-resolved on
+    /// every sync: their address may change and an unpaired device must fail at once.
+    client: Mutex<Option<KintoClient>>,
     progress: Progress,
     cancel: CancellationToken,
     /// Until when the remote asked us to wait.
@@ -149,6 +153,7 @@ impl Replicator {
         let task = Arc::new(LinkTask {
             wake: Arc::new(Notify::new()),
             local: Mutex::default(),
+            client: Mutex::default(),
             progress: Progress::default(),
             cancel: self.inner.shutdown.child_token(),
             not_before: Mutex::default(),
@@ -280,7 +285,19 @@ impl Inner {
         if let Ok(mut local) = task.local.lock() {
             *local = Some((link.local_bucket.clone(), link.local_collection.clone()));
         }
-        let client = self.client_for(&link).await?;
+        let cached = task.client.lock().ok().and_then(|cached| cached.clone());
+        let client = match cached {
+            Some(client) => client,
+            None => {
+                let client = self.client_for(&link).await?;
+                if link.remote_kind == KIND_KINTO {
+                    if let Ok(mut cached) = task.client.lock() {
+                        *cached = Some(client.clone());
+                    }
+                }
+                client
+            }
+        };
         let context = Context {
             store: self.store.clone(),
             settings: self.settings.clone(),
@@ -361,6 +378,9 @@ async fn run(inner: Arc<Inner>, link_id: String, task: Arc<LinkTask>) {
             Err(SyncError::UnknownLink(_)) => return,
             Err(err) => {
                 failures += 1;
+                if let Ok(mut cached) = task.client.lock() {
+                    *cached = None;
+                }
                 tracing::warn!(link = %link_id, error = %err, failures, "sync failed");
                 (Some(err.to_string()), retry_delay(failures))
             }

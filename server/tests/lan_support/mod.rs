@@ -96,6 +96,27 @@ impl Drop for Node {
     }
 }
 
+/// Starts `kintoun serve` in `ns` on `data` with LAN sharing on `eth0` (log appended to
+/// `<data>/server.log`).
+fn serve(ns: &str, data: &Path, name: &str, env: &[(&str, &str)]) -> Result<Child, String> {
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(data.join("server.log"))
+        .map_err(|e| e.to_string())?;
+    in_ns(ns, kintoun())
+        .args(["serve", "--data-dir", data.to_str().unwrap_or_default()])
+        .env("KINTOUN_LAN_SHARING", "1")
+        .env("KINTOUN_DEVICE_NAME", name)
+        .env("KINTOUN_LAN_INTERFACES", "eth0")
+        .env("KINTOUN_LOG", "info,kintoun=debug")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| e.to_string())
+}
+
 pub fn in_ns(ns: &str, program: &str) -> Command {
     let mut command = Command::new("ip");
     command.args(["netns", "exec", ns, program]);
@@ -123,29 +144,23 @@ impl Node {
             writeln!(stdin, "{PASSWORD}").map_err(|e| e.to_string())?;
         }
         add.wait().map_err(|e| e.to_string())?;
-        let log = std::fs::File::create(dir.path().join("server.log")).map_err(|e| e.to_string())?;
-        let child = in_ns(&ns, kintoun())
-            .args(["serve", "--data-dir", &data])
-            .env("KINTOUN_LAN_SHARING", "1")
-            .env("KINTOUN_DEVICE_NAME", name)
-            .env("KINTOUN_LAN_INTERFACES", "eth0")
-            .env("KINTOUN_LOG", "info,kintoun=debug")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| e.to_string())?;
+        let child = serve(&ns, dir.path(), name, env)?;
         let mut node = Node { ns, dir, child, id: String::new(), name: name.to_owned() };
+        let devices = node.ready()?;
+        node.id = devices.split_whitespace().nth(1).unwrap_or_default().to_owned();
+        Ok(node)
+    }
+
+    /// Waits until the server answers `kintoun devices`; its output.
+    fn ready(&self) -> Result<String, String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let out = node.cli(&["devices"]);
+            let out = self.cli(&["devices"]);
             if out.status.success() {
-                let text = String::from_utf8_lossy(&out.stdout).to_string();
-                node.id = text.split_whitespace().nth(1).unwrap_or_default().to_owned();
-                return Ok(node);
+                return Ok(String::from_utf8_lossy(&out.stdout).to_string());
             }
             if Instant::now() > deadline {
-                return Err(format!("{name} did not start: {}", String::from_utf8_lossy(&out.stderr)));
+                return Err(format!("{} did not start: {}", self.name, String::from_utf8_lossy(&out.stderr)));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -155,29 +170,8 @@ impl Node {
     pub fn restart(mut self, env: &[(&str, &str)]) -> Result<Node, String> {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(self.dir.path().join("server.log"))
-            .map_err(|e| e.to_string())?;
-        self.child = in_ns(&self.ns, kintoun())
-            .args(["serve", "--data-dir", self.dir.path().to_str().unwrap_or_default()])
-            .env("KINTOUN_LAN_SHARING", "1")
-            .env("KINTOUN_DEVICE_NAME", &self.name)
-            .env("KINTOUN_LAN_INTERFACES", "eth0")
-            .env("KINTOUN_LOG", "info,kintoun=debug")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.cli(&["devices"]).status.success() {
-            if Instant::now() > deadline {
-                return Err(format!("{} did not restart", self.name));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.child = serve(&self.ns, self.dir.path(), &self.name, env)?;
+        self.ready()?;
         Ok(self)
     }
 
