@@ -412,6 +412,35 @@ async fn upload_permissions() {
     assert_eq!(writers, expected);
 }
 
+/// Kintoun honours `If-Match` / `If-None-Match: *` on the attachment endpoint
+/// (QUIRK-ATT-PRECOND: kinto-attachment ignores them), so a file never replaces a version the
+/// sender has not seen; kinto-http.js's safe mode sends exactly these headers.
+#[tokio::test]
+async fn uploads_honour_preconditions() {
+    let server = server_with_collection("").await;
+    let s = &server;
+    let precondition = |header: &'static str, value: String| async move {
+        let path = format!("{RECORDS}/r1/attachment");
+        let body = multipart(&[file("a.txt", "text/plain", b"v")]);
+        let builder = s.req(Method::POST, &path).basic_auth("alice", Some("secret"));
+        let builder = builder.header("Content-Type", multipart_type()).header(header, value);
+        Reply::from(builder.body(body).send().await.expect("request")).await
+    };
+    let created = precondition("If-None-Match", "*".into()).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let again = precondition("If-None-Match", "*".into()).await;
+    assert_eq!(again.status, 412, "{}", again.text);
+    assert_eq!(again.json["details"]["existing"]["id"], "r1", "{}", again.text);
+    let stale = precondition("If-Match", "\"1\"".into()).await;
+    assert_eq!(stale.status, 412, "{}", stale.text);
+    let current = precondition("If-Match", format!("\"{}\"", created.etag())).await;
+    assert_eq!(current.status, 200, "{}", current.text);
+    let delete = s.req(Method::DELETE, &format!("{RECORDS}/r1/attachment")).basic_auth("alice", Some("secret"));
+    let stale_delete = Reply::from(delete.header("If-Match", "\"1\"").send().await.expect("request")).await;
+    assert_eq!(stale_delete.status, 412, "{}", stale_delete.text);
+    assert_eq!(stored_files(s).len(), 1, "refused uploads leave no file");
+}
+
 #[tokio::test]
 async fn delete_attachment() {
     let s = server_with_collection("").await;

@@ -2,7 +2,8 @@
 //! `ip:port`, and the only interface named matches nothing, so mDNS stays off): A shares a
 //! collection with B, B mirrors it into a bucket of its own through a `device` sync link (the
 //! replicator's client pinned to A's key, authenticated as `device:<B>`), edits converge both
-//! ways, a read-only share never takes B's writes, and revoking B stops its replication.
+//! ways (attachments too), a read-only share never takes B's writes, and revoking B stops its
+//! replication.
 
 mod sync_support;
 
@@ -117,6 +118,25 @@ async fn a_shared_collection_syncs_both_ways_between_paired_devices() {
     assert_eq!(on_a.len(), 300 + 200 + 100 - 20);
     assert_eq!(data_only(on_a), data_only(on_b));
     println!("converged 320 changes both ways: {:?}", started.elapsed());
+
+    // Attachments follow their records over the LAN, both ways (each device serves its copy).
+    let photo = b"a photo of the soup ".repeat(500);
+    let up = a.attach(Auth::Owner, ("home", "recipes", "a-100"), ("soup.png", "image/png", &photo), json!({})).await;
+    assert_eq!(up.status, 200, "{}", up.json);
+    let after = b.sync(&id).await;
+    assert!(after["last_error"].is_null(), "{after}");
+    let on_b = b.records(Auth::Owner, "kitchen", "recipes").await;
+    let location = on_b["a-100"]["attachment"]["location"].as_str().expect("attachment here").to_owned();
+    assert!(b.file(&location).await.as_deref() == Some(photo.as_slice()), "B serves its own copy");
+    let sketch = b"a sketch of the table ".repeat(300);
+    let up = b.attach(Auth::Owner, ("kitchen", "recipes", "b-7"), ("table.png", "image/png", &sketch), json!({})).await;
+    assert_eq!(up.status, 200, "{}", up.json);
+    let after = b.sync(&id).await;
+    assert!(after["last_error"].is_null(), "{after}");
+    let on_a = a.records(Auth::Owner, "home", "recipes").await;
+    let location = on_a["b-7"]["attachment"]["location"].as_str().expect("attachment there").to_owned();
+    assert!(a.file(&location).await.as_deref() == Some(sketch.as_slice()), "A got B's file");
+    assert!(b.conflicts(&id).await.is_empty());
 
     // A read-only share: B's mirror never writes to A, and A refuses writes B tries anyway.
     a.ok(Method::PUT, &format!("/__devices__/{b_id}/shares/home/chores"), Auth::Owner, Some(json!({"access": "read"})))

@@ -2,7 +2,8 @@
 //! remote with an account): convergence of 1,000 records edited on both sides, deletions both
 //! ways, a remote offline during 200 local changes, conflicts (found by a pull and by a push's
 //! 412) and each resolution, a pull-only link that never writes, clear errors for bad
-//! credentials and unreachable remotes. Durations are printed, never asserted.
+//! credentials and unreachable remotes, attachments following their records both ways.
+//! Durations are printed, never asserted.
 
 mod sync_support;
 
@@ -660,6 +661,162 @@ async fn the_remote_backoff_header_is_respected() {
     };
     assert!(phases.iter().any(|p| p == "waiting"), "the sync waited for the Backoff: {phases:?}");
     assert!(done["data"]["last_error"].is_null(), "{done}");
+    local.stop().await;
+    remote.stop().await;
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Records without their attachments' `location` (each server keeps its own copy of a file).
+fn without_locations(records: std::collections::BTreeMap<String, Value>) -> std::collections::BTreeMap<String, Value> {
+    records
+        .into_iter()
+        .map(|(id, mut fields)| {
+            if let Some(field) = fields.get_mut("attachment").and_then(Value::as_object_mut) {
+                field.remove("location");
+            }
+            (id, fields)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_follow_their_records_both_ways() {
+    let (rdir, ldir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let remote = remote(rdir.path()).await;
+    let local = Node::start(ldir.path(), None, 100).await;
+    let photo: Vec<u8> = b"\x89PNG not really a photo ".repeat(2000);
+    let record = |id| (REMOTE.0, REMOTE.1, id);
+    let mine = |id| (LOCAL.0, LOCAL.1, id);
+
+    // A file attached there comes here, and this server serves its own copy.
+    let up = remote.attach(bob(), record("photo"), ("dish.png", "image/png", &photo), json!({"title": "soup"})).await;
+    assert_eq!(up.status, 201, "{}", up.json);
+    let started = Instant::now();
+    let link = local.linked(&remote, REMOTE, LOCAL, "both").await;
+    eprintln!(
+        "MEASURE first sync with a {} KB attachment: {:.3} s",
+        photo.len() / 1024,
+        started.elapsed().as_secs_f64()
+    );
+    let here = local_records(&local).await;
+    let field = &here["photo"]["attachment"];
+    assert_eq!(here["photo"]["title"], "soup");
+    assert_eq!((field["hash"].as_str(), field["filename"].as_str()), (Some(sha256(&photo).as_str()), Some("dish.png")));
+    let location = field["location"].as_str().expect("location").to_owned();
+    assert!(!location.contains(&remote.addr.port().to_string()), "points at this server's copy: {location}");
+    assert!(
+        local.file(&location).await.as_deref() == Some(photo.as_slice()),
+        "{} serves {}",
+        local.addr,
+        stringify!(photo)
+    );
+
+    // A file replaced here goes there; the remote drops its old file.
+    let old_there = remote_records(&remote).await["photo"]["attachment"]["location"].as_str().expect("loc").to_owned();
+    let photo2: Vec<u8> = b"JFIF another picture ".repeat(3000);
+    let up = local.attach(Auth::Owner, mine("photo"), ("dish-2.jpg", "image/jpeg", &photo2), json!({})).await;
+    assert_eq!(up.status, 200, "{}", up.json);
+    let after = local.sync(&link).await;
+    assert!(after["last_error"].is_null(), "{after}");
+    let there = remote_records(&remote).await;
+    let field = &there["photo"]["attachment"];
+    assert_eq!(
+        (field["hash"].as_str(), field["filename"].as_str()),
+        (Some(sha256(&photo2).as_str()), Some("dish-2.jpg"))
+    );
+    let there_location = field["location"].as_str().expect("location").to_owned();
+    assert!(
+        remote.file(&there_location).await.as_deref() == Some(photo2.as_slice()),
+        "{} serves {}",
+        remote.addr,
+        stringify!(photo2)
+    );
+    assert!(remote.file(&old_there).await.is_none(), "the remote's old file is gone");
+    assert!(local.conflicts(&link).await.is_empty());
+
+    // Editing other fields keeps the file: nothing is uploaded again.
+    let current = local_records(&local).await["photo"].clone();
+    let mut edited = current.as_object().cloned().expect("fields");
+    edited.insert("title".into(), json!("soup, second try"));
+    local.put_records(Auth::Owner, LOCAL.0, LOCAL.1, &[("photo".to_owned(), Value::Object(edited))]).await;
+    local.sync(&link).await;
+    let there = remote_records(&remote).await;
+    assert_eq!(there["photo"]["title"], "soup, second try");
+    assert_eq!(there["photo"]["attachment"]["location"], json!(there_location), "same file there");
+
+    // A new record with a file here is created there whole.
+    let notes = b"hello notes".to_vec();
+    let up = local.attach(Auth::Owner, mine("notes"), ("notes.txt", "text/plain", &notes), json!({"title": "n"})).await;
+    assert_eq!(up.status, 201, "{}", up.json);
+    local.sync(&link).await;
+    let there = remote_records(&remote).await;
+    assert_eq!(there["notes"]["title"], "n");
+    let notes_there = there["notes"]["attachment"]["location"].as_str().expect("location");
+    assert!(
+        remote.file(notes_there).await.as_deref() == Some(notes.as_slice()),
+        "{} serves {}",
+        remote.addr,
+        stringify!(notes)
+    );
+
+    // A file removed there is removed here, and the local copy is collected.
+    let here_photo = local_records(&local).await["photo"]["attachment"]["location"].as_str().expect("loc").to_owned();
+    remote.ok(Method::DELETE, "/buckets/shared/collections/recipes/records/photo/attachment", bob(), None).await;
+    local.sync(&link).await;
+    let here = local_records(&local).await;
+    assert!(here["photo"]["attachment"].is_null(), "{}", here["photo"]);
+    assert!(local.file(&here_photo).await.is_none(), "no record uses the local copy any more");
+    assert_eq!(without_locations(here), without_locations(remote_records(&remote).await));
+
+    // A sync with nothing new writes nothing: the remote's own fields are recognised.
+    let (remote_ts, local_ts) = (
+        remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await,
+        local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await,
+    );
+    let quiet = local.sync(&link).await;
+    assert_eq!(quiet["progress"]["pushed"], 0, "{quiet}");
+    assert_eq!(remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await, remote_ts);
+    assert_eq!(local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await, local_ts);
+
+    // Files replaced on both sides: a conflict; keeping theirs brings their file here.
+    let theirs_bytes = b"their version of the notes".to_vec();
+    let mine_bytes = b"my version of the notes".to_vec();
+    remote.attach(bob(), record("notes"), ("notes.txt", "text/plain", &theirs_bytes), json!({})).await;
+    local.attach(Auth::Owner, mine("notes"), ("notes.txt", "text/plain", &mine_bytes), json!({})).await;
+    local.sync(&link).await;
+    let conflicts = local.conflicts(&link).await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["theirs"]["attachment"]["hash"], json!(sha256(&theirs_bytes)));
+    assert_eq!(conflicts[0]["mine"]["attachment"]["hash"], json!(sha256(&mine_bytes)));
+    local.resolve(&link, "notes", json!({"resolution": "theirs"})).await;
+    local.sync(&link).await;
+    let here = local_records(&local).await;
+    let location = here["notes"]["attachment"]["location"].as_str().expect("location");
+    assert!(
+        local.file(location).await.as_deref() == Some(theirs_bytes.as_slice()),
+        "{} serves {}",
+        local.addr,
+        stringify!(theirs_bytes)
+    );
+    assert_eq!(without_locations(here), without_locations(remote_records(&remote).await));
+
+    // A record whose file cannot be had is refused here; the rest of the sync goes on.
+    let missing = json!({"title": "broken", "attachment": {"filename": "x.png", "hash": "00".repeat(32),
+                          "location": "00/missing.png", "mimetype": "image/png", "size": 3}});
+    remote
+        .put_records(bob(), REMOTE.0, REMOTE.1, &[("broken".to_owned(), missing), ("fine".to_owned(), json!({"t": 1}))])
+        .await;
+    let after = local.sync(&link).await;
+    assert!(after["last_error"].is_null(), "{after}");
+    let conflicts = local.conflicts(&link).await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["record_id"], "broken");
+    assert!(conflicts[0]["reason"].as_str().is_some_and(|r| r.contains("not on this server")), "{conflicts:?}");
+    assert!(local_records(&local).await.contains_key("fine"));
     local.stop().await;
     remote.stop().await;
 }

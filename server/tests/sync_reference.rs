@@ -168,8 +168,27 @@ async fn syncs_both_ways_with_the_reference_kinto_including_conflicts() {
     assert_eq!(mine, theirs, "resolutions converge with the reference");
     assert_eq!(theirs["r-6"]["title"], "theirs 6");
     assert_eq!(theirs["r-7"]["title"], "mine 7", "re-created on Kinto with If-None-Match");
+
+    // This reference runs without kinto-attachment: a record with a file waits in the inbox,
+    // saying why, and the rest goes on.
+    let (bucket, collection) = local_collection(&link, &local).await;
+    let up =
+        local.attach(Auth::Owner, (&bucket, &collection, "r-8"), ("a.txt", "text/plain", b"file"), json!({})).await;
+    assert_eq!(up.status, 200, "{}", up.json);
+    let done = local.sync(&link).await;
+    assert!(done["last_error"].is_null(), "{done}");
+    let conflicts = local.conflicts(&link).await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert!(conflicts[0]["reason"].as_str().is_some_and(|r| r.contains("does not take attachments")), "{conflicts:?}");
     local.stop().await;
     drop(started);
+}
+
+/// The local collection of a link.
+async fn local_collection(link: &str, local: &Node) -> (String, String) {
+    let shown = local.ok(Method::GET, &format!("/__sync__/links/{link}"), Auth::Owner, None).await;
+    let of = |name: &str| shown["data"]["local"][name].as_str().expect("local collection").to_owned();
+    (of("bucket"), of("collection"))
 }
 
 /// Runs a push on its own (no pull first), as when a remote change lands between the phases.

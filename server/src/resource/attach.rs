@@ -68,6 +68,10 @@ impl Engine<'_> {
             return Err(self.deny());
         }
         self.check_id(&id)?;
+        // Kinto-attachment ignores If-Match / If-None-Match here (QUIRK-ATT-PRECOND); honouring
+        // them lets a replicator replace a file without overwriting a concurrent edit.
+        let preconditions = self.call.preconditions.clone()?;
+        self.object_preconditions(&preconditions, existing.as_ref(), false)?;
         let mut data = existing.as_ref().map(|e| e.data.clone()).unwrap_or_default();
         let acl = match &existing {
             Some(_) => Some(self.tx.acl(&place.uri())?),
@@ -149,7 +153,9 @@ impl Engine<'_> {
         }
         let old = existing.and_then(|e| e.data.get("attachment")).filter(|v| !v.is_null());
         let new = data.get("attachment").filter(|v| !v.is_null());
-        if self.call.attachment.is_none() {
+        // The replicator copies versions from another server, after storing their files here.
+        let replicating = self.call.user_id.as_deref() == Some(crate::sync::REPLICATOR);
+        if self.call.attachment.is_none() && !replicating {
             if let (Some(old), Some(new)) = (old, new) {
                 if old != new {
                     return Err(ApiError::AttachmentImmutable);
@@ -219,6 +225,25 @@ pub fn collect_orphans(
         }
     }
     Ok(())
+}
+
+/// A record's `attachment` field (from another server) pointing at this server's copy of its
+/// file, found by its `hash`: what the replicator writes locally. Without the plugin the field
+/// is kept as it is; a field without a hash (not kinto-attachment's) too. Blocking I/O.
+pub fn localize(settings: &Settings, bucket: &str, collection: &str, field: &Value) -> Result<Value, ApiError> {
+    let (Some(object), true) = (field.as_object(), enabled(settings)) else {
+        return Ok(field.clone());
+    };
+    let Some(hash) = object.get("hash").and_then(Value::as_str) else {
+        return Ok(field.clone());
+    };
+    let config = AttachmentConfig::from_settings(settings).for_collection(bucket, collection);
+    let store = file_store(settings, &config);
+    let stored = store
+        .find(hash)
+        .map_err(|e| ApiError::Backend(format!("cannot look for attachment {hash}: {e}")))?
+        .ok_or_else(|| ApiError::BadRequest(format!("The attachment's file ({hash}) is not on this server.")))?;
+    Ok(attachments::relocated_field(object, &stored, config.base_url.as_deref().unwrap_or_default()))
 }
 
 /// `capabilities.attachments`.

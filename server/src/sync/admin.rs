@@ -215,7 +215,7 @@ async fn resolve(
         Err(err) => return error(&state, err),
     };
     let (settings, link_id) = (state.app.settings.clone(), id.clone());
-    let resolved = state
+    let resolved: Result<conflicts::Resolved, ApiError> = state
         .replicator
         .store()
         .write(move |tx| match tx.sync_link(&link_id)? {
@@ -224,7 +224,9 @@ async fn resolve(
         })
         .await;
     match resolved {
-        Ok(resolved) => {
+        Ok(mut resolved) => {
+            let unused_files = std::mem::take(&mut resolved.unused_files);
+            super::local::remove_unused_files(state.replicator.store(), state.app.settings.clone(), unused_files).await;
             if resolved.push {
                 let _ = state.replicator.sync_now(&id);
             }

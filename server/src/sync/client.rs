@@ -1,7 +1,8 @@
 //! The remote Kinto HTTP client: a `reqwest::Client`, the server's base URL (`.../v1`) and an
 //! optional `Authorization` header value. It speaks just what replication needs: the root view
-//! (`batch_max_requests`, who we are), the records list with `_since` and `Next-Page`, single
-//! records, and `/batch` with `If-Match` / `If-None-Match: *`. It remembers the `Backoff` and
+//! (`batch_max_requests`, who we are, where attachments are served), the records list with
+//! `_since` and `Next-Page`, single records, `/batch` with `If-Match` / `If-None-Match: *`, and
+//! attachment files (download, and upload to a record's attachment endpoint). It remembers the `Backoff` and
 //! `Retry-After` a server asks for ([`KintoClient::not_before`]).
 //!
 //! The seam: [`KintoClient::new`] takes any `reqwest::Client`, so device remotes get one built
@@ -72,6 +73,18 @@ pub struct Hello {
     pub batch_max_requests: Option<usize>,
     /// The authenticated user id, if the credentials were accepted.
     pub user: Option<String>,
+    /// Whether the remote takes attachments (`capabilities.attachments`).
+    pub attachments: bool,
+    /// Where relative attachment locations are served (`capabilities.attachments.base_url`).
+    pub attachments_base_url: Option<String>,
+}
+
+/// A file to attach to a remote record.
+#[derive(Debug, Clone)]
+pub struct AttachmentFile {
+    pub filename: String,
+    pub mimetype: String,
+    pub bytes: Vec<u8>,
 }
 
 /// One page of a records list.
@@ -257,10 +270,94 @@ impl KintoClient {
         if !looks_like_kinto {
             return Err(ClientError::Protocol { url, reason: "no http_api_version/settings in the root view".into() });
         }
+        let attachments = &body["capabilities"]["attachments"];
         Ok(Hello {
             batch_max_requests: body["settings"]["batch_max_requests"].as_u64().and_then(|n| usize::try_from(n).ok()),
             user: body["user"]["id"].as_str().map(str::to_owned),
+            attachments: attachments.is_object(),
+            attachments_base_url: attachments["base_url"].as_str().filter(|u| !u.is_empty()).map(str::to_owned),
         })
+    }
+
+    /// The URL of an attachment `location` (absolute, or relative to the remote's `base_url`).
+    pub fn attachment_url(&self, location: &str, base_url: Option<&str>) -> Option<String> {
+        if location.starts_with("https://") || location.starts_with("http://") {
+            return Some(location.to_owned());
+        }
+        let base = reqwest::Url::parse(base_url?).ok()?;
+        base.join(location.trim_start_matches('/')).ok().map(String::from)
+    }
+
+    /// Downloads a file, at most `max_bytes` of it. The credentials go only to the remote
+    /// itself, never to another host a `location` may name.
+    pub async fn download(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, ClientError> {
+        let mut request = self.http.get(url);
+        if let Some(authorization) =
+            self.authorization.as_ref().filter(|_| url.starts_with(&format!("{}/", self.origin)))
+        {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable { url: url.to_owned(), reason: error_chain(&e) };
+        let mut response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.failure(url, status, &Value::Null));
+        }
+        let too_big =
+            || ClientError::Protocol { url: url.to_owned(), reason: format!("the file is over {max_bytes} bytes") };
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// `POST .../records/{id}/attachment` (multipart: the file, and `data`, the record's
+    /// fields to merge, so that a record it creates is whole) with
+    /// `If-Match: "<ts>"` when `if_match` is given, else `If-None-Match: *`. The status, headers
+    /// and body (the attachment field on success).
+    pub async fn upload_attachment(
+        &self,
+        (bucket, collection, id): (&str, &str, &str),
+        file: AttachmentFile,
+        data: &Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<(u16, HeaderMap, Value), ClientError> {
+        let url = format!("{}/{}/attachment", self.records_url(bucket, collection), utf8_percent_encode(id, SEGMENT));
+        let part = reqwest::multipart::Part::bytes(file.bytes).file_name(file.filename);
+        let part = match part.mime_str(&file.mimetype) {
+            Ok(part) => part,
+            Err(_) => return Err(ClientError::Protocol { url, reason: format!("bad mimetype {:?}", file.mimetype) }),
+        };
+        let form = reqwest::multipart::Form::new()
+            .part("attachment", part)
+            .text("data", Value::Object(data.clone()).to_string());
+        let mut request = self.http.post(&url).multipart(form);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        request = match if_match {
+            Some(ts) => request.header(reqwest::header::IF_MATCH, format!("\"{ts}\"")),
+            None => request.header(reqwest::header::IF_NONE_MATCH, "*"),
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.remember_backoff(&headers);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
+        Ok((status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
     }
 
     /// Checks that the records of a collection can be listed (`GET records?_limit=1`).
@@ -421,6 +518,18 @@ mod tests {
         for bad in ["ftp://x/v1", "not a url", "http://u:p@x/v1", "http://x/v1?q=1", ""] {
             assert!(matches!(normalize_base(bad), Err(ClientError::BadUrl(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn attachment_urls_resolve_against_the_base_url() {
+        let client = KintoClient::new(reqwest::Client::new(), "https://k.example/v1", None).expect("client");
+        let base = Some("https://k.example/attachments/");
+        assert_eq!(
+            client.attachment_url("ab/ab.png", base).as_deref(),
+            Some("https://k.example/attachments/ab/ab.png")
+        );
+        assert_eq!(client.attachment_url("http://cdn/x.png", None).as_deref(), Some("http://cdn/x.png"));
+        assert_eq!(client.attachment_url("ab/ab.png", None), None);
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub struct Resolved {
     pub data: Value,
     /// Whether the next push sends it (the remote holds something else).
     pub push: bool,
+    /// Attachment files the resolution left unused (see [`local::remove_unused_files`]).
+    #[serde(skip)]
+    pub unused_files: Vec<String>,
 }
 
 /// Settles a conflict in one transaction (see the module doc).
@@ -167,10 +170,11 @@ pub fn resolve(
         Resolution::Theirs => conflict.theirs.clone(),
         Resolution::Merge(data) => Value::Object(data),
     };
+    let mut unused_files = Vec::new();
     let local_ts = if version::same_content(&chosen, &mine) {
         mine_ts
     } else {
-        local::write(tx, settings, &collection, record_id, &chosen)?
+        local::write(tx, settings, &collection, record_id, &chosen, &mut unused_files)?
     };
     let push = !version::same_content(&chosen, &conflict.theirs);
     let state = SyncState {
@@ -190,7 +194,7 @@ pub fn resolve(
     }
     tx.delete_sync_conflict(&link.id, record_id)?;
     tracing::info!(link = %link.id, record = %record_id, resolution = name, push, "sync conflict resolved");
-    Ok(Resolved { record_id: record_id.to_owned(), resolution: name, data: chosen, push })
+    Ok(Resolved { record_id: record_id.to_owned(), resolution: name, data: chosen, push, unused_files })
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! permissions are exactly those of an HTTP write. Also the local change feed push reads and
 //! the replicator's `write` grant on linked collections.
 
+use std::sync::Arc;
+
 use http::Method;
 use serde_json::{Map, Value, json};
 
@@ -16,7 +18,7 @@ use crate::resource::patch::{Behavior, PatchFormat};
 use crate::resource::query::ListParams;
 use crate::resource::{self, Call};
 use crate::settings::Settings;
-use crate::storage::{Field, Filter, ListQuery, Operator, SortKey, StorageResult, StoredObject, Tx};
+use crate::storage::{Field, Filter, ListQuery, Operator, SortKey, StorageResult, Store, StoredObject, Tx};
 
 /// A local collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,22 +66,31 @@ pub fn get(tx: &mut dyn Tx, collection: &Collection, id: &str) -> StorageResult<
     tx.get(&collection.uri(), "record", id)
 }
 
-/// Writes a version locally (`null` deletes): returns the local timestamp it got, or the
+/// Writes a version locally (`null` deletes); an `attachment` must have its file in the local
+/// store already ([`super::files`]). Returns the local timestamp it got, or the
 /// current one when there was nothing to do (deleting what is already gone).
+/// Attachment files the write left unused are added to `unused`: remove them with
+/// [`remove_unused_files`] once the transaction is committed.
 pub fn write(
     tx: &mut dyn Tx,
     settings: &Settings,
     collection: &Collection,
     id: &str,
     version: &Value,
+    unused: &mut Vec<String>,
 ) -> Result<i64, ApiError> {
     match version {
         Value::Object(fields) => {
             let mut data = fields.clone();
             data.remove("id");
             data.remove("last_modified");
+            if let Some(field) = data.get("attachment").filter(|f| !f.is_null()) {
+                // Another server's field: pointed at the copy of the file the pull stored here.
+                let here = resource::attach::localize(settings, &collection.bucket, &collection.collection, field)?;
+                data.insert("attachment".into(), here);
+            }
             let call = call(Method::PUT, collection.record(id), Some(json!({ "data": data })), REPLICATOR);
-            resource::execute(tx, settings, &call)?;
+            unused.extend(resource::execute_with_effects(tx, settings, &call)?.1);
         }
         _ => {
             let live = get(tx, collection, id)?.filter(|o| !o.deleted);
@@ -87,12 +98,24 @@ pub fn write(
                 return Ok(get(tx, collection, id)?.map_or(0, |o| o.last_modified));
             }
             let call = call(Method::DELETE, collection.record(id), None, REPLICATOR);
-            resource::execute(tx, settings, &call)?;
+            unused.extend(resource::execute_with_effects(tx, settings, &call)?.1);
         }
     }
     get(tx, collection, id)?
         .map(|o| o.last_modified)
         .ok_or_else(|| ApiError::Internal(format!("record {id} vanished after the replicator wrote it")))
+}
+
+/// Removes the attachment files that committed replicator writes left unused (as the HTTP
+/// layer does after a request).
+pub async fn remove_unused_files(store: &Store, settings: Arc<Settings>, unused: Vec<String>) {
+    if unused.is_empty() {
+        return;
+    }
+    let result = store.write(move |tx| resource::attach::collect_orphans(tx, &settings, &unused)).await;
+    if let Err(err) = result {
+        tracing::warn!(%err, "could not remove attachment files no record uses");
+    }
 }
 
 /// Local records and tombstones changed after `since`, oldest first, at most `limit`.

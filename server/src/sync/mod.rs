@@ -14,6 +14,8 @@
 //!   repeating anything.
 //! * [`push`]: local changes since the local checkpoint go out in `/batch` requests with
 //!   `If-Match` (known records) or `If-None-Match: *` (new ones).
+//! * [`files`]: attachments follow their records (downloaded before a pull applies them,
+//!   uploaded to the remote's attachment endpoint before a push sends them).
 //! * [`conflicts`]: a record changed on both sides (found by a pull, or a push's 412) keeps both
 //!   versions and their common ancestor until the owner picks mine, theirs or a merge.
 //! * [`local`]: every local write goes through the resource engine as the internal principal
@@ -34,6 +36,7 @@ pub mod cli;
 pub mod client;
 pub mod conflicts;
 pub mod device;
+pub mod files;
 pub mod link;
 pub mod local;
 pub mod manage;

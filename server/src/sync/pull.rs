@@ -3,7 +3,7 @@
 //! following `Next-Page`. Each page is applied in ONE local write transaction together with the
 //! records' sync state and the new checkpoint (the page's newest timestamp): after a crash or a
 //! network cut the next pull starts after the last applied page, so nothing is lost or applied
-//! twice.
+//! twice. The files of the page's attachments are fetched first ([`super::files`]).
 //!
 //! For each remote object, with the record's sync state (what both sides last agreed on):
 //! * its timestamp is the one we know (our own push coming back, or already applied) → skip;
@@ -22,7 +22,7 @@ use super::conflicts::{self, CONCURRENT_EDIT};
 use super::local::{self, Collection};
 use super::progress::Progress;
 use super::runner::Context;
-use super::{SyncError, version};
+use super::{SyncError, files, version};
 use crate::error::ApiError;
 use crate::settings::Settings;
 use crate::storage::{ConflictRow, SyncState, Tx};
@@ -75,9 +75,9 @@ fn refused_here(err: &ApiError) -> bool {
 pub fn apply_one(
     tx: &mut dyn Tx,
     settings: &Settings,
-    link_id: &str,
-    collection: &Collection,
+    (link_id, collection): (&str, &Collection),
     object: &Map<String, Value>,
+    unused_files: &mut Vec<String>,
 ) -> Result<Outcome, SyncError> {
     let (Some(id), Some(remote_ts)) =
         (object.get("id").and_then(Value::as_str), object.get("last_modified").and_then(Value::as_i64))
@@ -124,7 +124,7 @@ pub fn apply_one(
         if state.is_none() && theirs.is_null() {
             return Ok(Outcome::Nothing);
         }
-        return match local::write(tx, settings, collection, id, &theirs) {
+        return match local::write(tx, settings, collection, id, &theirs, unused_files) {
             Ok(written_ts) => {
                 tx.put_sync_state(link_id, &agreed(written_ts, theirs.clone()))?;
                 Ok(Outcome::Applied)
@@ -146,23 +146,25 @@ pub fn apply_one(
 }
 
 /// Applies a page and moves the remote checkpoint to its newest timestamp (one transaction).
+/// Also returns the attachment files the page left unused (to remove after the commit).
 pub fn apply_page(
     tx: &mut dyn Tx,
     settings: &Settings,
     link_id: &str,
     collection: &Collection,
     objects: &[Map<String, Value>],
-) -> Result<PageReport, SyncError> {
+) -> Result<(PageReport, Vec<String>), SyncError> {
     let mut report = PageReport::default();
+    let mut unused_files = Vec::new();
     for object in objects {
-        report.count(apply_one(tx, settings, link_id, collection, object)?);
+        report.count(apply_one(tx, settings, (link_id, collection), object, &mut unused_files)?);
     }
     let newest = objects.iter().filter_map(|o| o.get("last_modified").and_then(Value::as_i64)).max();
     let current = tx.sync_link(link_id)?.ok_or_else(|| SyncError::UnknownLink(link_id.to_owned()))?;
     if let Some(newest) = newest.filter(|n| *n > current.remote_checkpoint) {
         tx.set_sync_checkpoints(link_id, Some(newest), None)?;
     }
-    Ok(report)
+    Ok((report, unused_files))
 }
 
 /// Pulls every remote change after the checkpoint; the totals.
@@ -175,13 +177,18 @@ pub async fn pull(context: &Context, progress: &Progress) -> Result<PageReport, 
     }
     let mut url = client.changes_url(&link.remote_bucket, &link.remote_collection, since, context.page_size);
     let mut totals = PageReport::default();
+    let mut hello = None;
     loop {
         let page = client.page(&url).await?;
         let count = page.objects.len() as u64;
+        files::fetch_page_files(context, &mut hello, &page.objects).await?;
         let settings: Arc<Settings> = context.settings.clone();
         let (link_id, collection) = (link.id.clone(), context.local.clone());
         let objects = page.objects;
-        let report = context.store.write(move |tx| apply_page(tx, &settings, &link_id, &collection, &objects)).await?;
+        let page_settings = settings.clone();
+        let (report, unused_files) =
+            context.store.write(move |tx| apply_page(tx, &page_settings, &link_id, &collection, &objects)).await?;
+        local::remove_unused_files(&context.store, settings, unused_files).await;
         totals.applied += report.applied;
         totals.known += report.known;
         totals.agreed += report.agreed;

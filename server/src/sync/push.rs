@@ -15,11 +15,15 @@
 //! * another 4xx for one record → a conflict with the remote's refusal as its reason;
 //! * 401/403 or a 5xx → the push stops with an error.
 //!
+//! A record with an attachment whose file the remote does not hold uploads it first
+//! ([`super::files`]); a refused upload is answered like a refused write.
+//!
 //! The local checkpoint only moves past changes that were handled, in order.
 
 use serde_json::Value;
 
-use super::client::BatchOp;
+use super::client::{BatchOp, Hello};
+use super::files::{self, RemoteField};
 use super::local::{self, Collection};
 use super::progress::Progress;
 use super::runner::Context;
@@ -129,8 +133,11 @@ fn answer(link_id: &str, change: &Change, status: u16, body: &Value, theirs_now:
         })
     };
     match status {
+        // The agreed version is the remote's own form of it (its attachment `location`).
         200 | 201 => match body["data"]["last_modified"].as_i64() {
-            Some(remote_ts) => agreed(Some(remote_ts), mine.clone()),
+            Some(remote_ts) => {
+                agreed(Some(remote_ts), body["data"].as_object().map_or_else(|| mine.clone(), version::of_remote))
+            }
             None => Answer::Stop(protocol("a write's answer has no last_modified")),
         },
         412 => {
@@ -210,12 +217,56 @@ fn settle(
     Ok(stopped)
 }
 
+/// What a remote write's answer means for a change; a refusal other than a precondition is
+/// shown with the remote's version now.
+async fn judge(context: &Context, change: &Change, status: u16, body: &Value) -> Answer {
+    let link = &context.link;
+    let refused = (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 412);
+    let theirs_now = if refused {
+        let found = context.client.get_record(&link.remote_bucket, &link.remote_collection, &change.id).await;
+        found.ok().map(|found| found.map_or(Value::Null, |o| version::of_remote(&o)))
+    } else {
+        None
+    };
+    answer(&link.id, change, status, body, theirs_now.as_ref())
+}
+
+/// Gives the remote the files of the records about to be put ([`files::remote_field`]): each
+/// put then carries the remote's own `attachment` field. Returns the changes already answered
+/// (their upload was refused), by index.
+async fn send_files(
+    context: &Context,
+    hello: &Hello,
+    changes: &mut [Change],
+) -> Result<Vec<(usize, (u16, Value))>, SyncError> {
+    let mut answered = Vec::new();
+    for (index, change) in changes.iter_mut().enumerate() {
+        let Step::Send { op: BatchOp::Put { id, data, if_match }, mine, state } = &mut change.step else { continue };
+        if version::attachment(mine).is_none() {
+            continue;
+        }
+        let base = state.as_ref().map(|s| &s.base);
+        match files::remote_field(context, hello, id, (mine, base), *if_match).await? {
+            RemoteField::Held(field) => {
+                data.insert("attachment".into(), field);
+            }
+            RemoteField::Uploaded { field, remote_ts } => {
+                data.insert("attachment".into(), field);
+                *if_match = Some(remote_ts);
+            }
+            RemoteField::Answered { status, body } => answered.push((index, (status, body))),
+        }
+    }
+    Ok(answered)
+}
+
 /// Pushes every local change after the local checkpoint.
 pub async fn push(context: &Context, progress: &Progress) -> Result<PushReport, SyncError> {
     let link = &context.link;
     let client = &context.client;
     // The remote's batch size is asked only when there is something to send.
     let mut batch: Option<usize> = None;
+    let mut hello: Option<Hello> = None;
     let mut report = PushReport::default();
     loop {
         let (link_id, collection) = (link.id.clone(), context.local.clone());
@@ -232,36 +283,33 @@ pub async fn push(context: &Context, progress: &Progress) -> Result<PushReport, 
             return Ok(report);
         }
         if batch.is_none() && changes.iter().any(|c| matches!(c.step, Step::Send { .. })) {
-            let hello = client.hello().await?;
-            let size = hello.batch_max_requests.unwrap_or(DEFAULT_BATCH).clamp(1, 100);
+            let found = client.hello().await?;
+            let size = found.batch_max_requests.unwrap_or(DEFAULT_BATCH).clamp(1, 100);
             batch = Some(size);
+            hello = Some(found);
             let (link_id, collection) = (link.id.clone(), context.local.clone());
             changes = context.store.read(move |tx| plan(tx, &link_id, &collection, from, size)).await?;
         }
-        let ops: Vec<BatchOp> = changes
+        let mut answers: Vec<Option<Answer>> = changes.iter().map(|_| None).collect();
+        if let Some(hello) = &hello {
+            for (index, (status, body)) in send_files(context, hello, &mut changes).await? {
+                answers[index] = Some(judge(context, &changes[index], status, &body).await);
+            }
+        }
+        let unanswered: Vec<usize> = (0..changes.len())
+            .filter(|&i| answers[i].is_none() && matches!(changes[i].step, Step::Send { .. }))
+            .collect();
+        let ops: Vec<BatchOp> = unanswered
             .iter()
-            .filter_map(|c| match &c.step {
+            .filter_map(|&i| match &changes[i].step {
                 Step::Send { op, .. } => Some(op.clone()),
                 _ => None,
             })
             .collect();
-        let mut answers: Vec<Option<Answer>> = changes.iter().map(|_| None).collect();
         if !ops.is_empty() {
             let results = client.batch(&link.remote_bucket, &link.remote_collection, &ops).await?;
-            let mut results = results.into_iter();
-            for (index, change) in changes.iter().enumerate() {
-                if !matches!(change.step, Step::Send { .. }) {
-                    continue;
-                }
-                let Some((status, body)) = results.next() else { break };
-                let refused = (400..500).contains(&status) && !matches!(status, 401 | 403 | 404 | 412);
-                let theirs_now = if refused {
-                    let found = client.get_record(&link.remote_bucket, &link.remote_collection, &change.id).await;
-                    found.ok().map(|found| found.map_or(Value::Null, |o| version::of_remote(&o)))
-                } else {
-                    None
-                };
-                answers[index] = Some(answer(&link.id, change, status, &body, theirs_now.as_ref()));
+            for (&index, (status, body)) in unanswered.iter().zip(results) {
+                answers[index] = Some(judge(context, &changes[index], status, &body).await);
             }
         }
         let conflicts_found = answers.iter().filter(|a| matches!(a, Some(Answer::Conflict(_)))).count() as u64;

@@ -2,7 +2,8 @@
 //! `GET .../collections/{cid}/events`, also over the devices' pinned TLS) wakes the link's task
 //! on every event, so a change on the other side is pulled within a second. A remote without
 //! the stream (any other Kinto server) is left to the periodic sync; a dropped stream is
-//! reopened after a pause that grows while it keeps failing.
+//! reopened after a pause that grows while it keeps failing, and each (re)opening starts a sync
+//! for what changed while it was closed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,6 +75,9 @@ pub async fn follow(remote: impl Remote, wake: Arc<Notify>, cancel: Cancellation
         let wait = match outcome {
             Some((link, Ok(Some(mut response)))) => {
                 tracing::debug!(%link, "following the remote's change stream");
+                // The stream tells only what happens from now on: one sync covers what changed
+                // while it was closed (or before it was first opened).
+                wake.notify_one();
                 let mut counter = EventCounter::default();
                 loop {
                     let chunk = tokio::select! {

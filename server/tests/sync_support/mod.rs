@@ -177,6 +177,52 @@ impl Node {
         reply.json
     }
 
+    /// Attaches a file to a record (multipart POST to its attachment endpoint, with `data`).
+    pub async fn attach(
+        &self,
+        auth: Auth<'_>,
+        (bucket, collection, id): (&str, &str, &str),
+        (filename, mimetype, bytes): (&str, &str, &[u8]),
+        data: Value,
+    ) -> Reply {
+        let url = format!("{}/buckets/{bucket}/collections/{collection}/records/{id}/attachment", self.base);
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name(filename.to_owned())
+            .mime_str(mimetype)
+            .expect("mimetype");
+        let form = reqwest::multipart::Form::new().part("attachment", part).text("data", data.to_string());
+        let mut request = self.http.post(url).multipart(form);
+        request = match auth {
+            Auth::Owner => match &self.owner {
+                OwnerAuth::Bearer(token) => request.bearer_auth(token),
+                OwnerAuth::Password(password) => request.basic_auth("admin", Some(password)),
+            },
+            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+            Auth::Anonymous => request,
+        };
+        let response = request.send().await.expect("upload");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    /// The bytes this server serves for an attachment `location` (relative or absolute);
+    /// `None` when it answers 404.
+    pub async fn file(&self, location: &str) -> Option<Vec<u8>> {
+        let url = if location.starts_with("http") {
+            location.to_owned()
+        } else {
+            format!("http://{}/attachments/{location}", self.addr)
+        };
+        let response = self.http.get(&url).send().await.expect("file request");
+        match response.status().as_u16() {
+            404 => None,
+            200 => Some(response.bytes().await.expect("file bytes").to_vec()),
+            other => panic!("{url}: {other}"),
+        }
+    }
+
     /// Creates an account (as the owner, who administers accounts with the defaults).
     pub async fn account(&self, (user, password): (&str, &str)) {
         self.ok(Method::PUT, &format!("/accounts/{user}"), Auth::Owner, Some(json!({"data": {"password": password}})))

@@ -49,6 +49,17 @@ pub fn attachment_field(upload: &Upload, stored: &StoredFile, base_url: &str) ->
     })
 }
 
+/// Another server's `attachment` field for the same content stored here: `location`, `hash`
+/// and `size` become this store's; the other keys (`filename`, `mimetype`, a legacy
+/// `original`) are kept.
+pub fn relocated_field(field: &serde_json::Map<String, Value>, stored: &StoredFile, base_url: &str) -> Value {
+    let mut field = field.clone();
+    field.insert("location".into(), json!(join_location(base_url, &stored.location)));
+    field.insert("hash".into(), json!(stored.hash));
+    field.insert("size".into(), json!(stored.size));
+    Value::Object(field)
+}
+
 /// `base_url` + relative location; a base URL without trailing `/` gets one (Kinto's
 /// `urljoin` would drop its last segment instead, which the capability's `/` contradicts).
 fn join_location(base_url: &str, location: &str) -> String {

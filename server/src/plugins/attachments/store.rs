@@ -70,6 +70,41 @@ impl FileStore {
         Ok(stored)
     }
 
+    /// The stored file holding the content with this SHA-256 (whatever its extension), if any:
+    /// how the replicator finds a record's file by its `attachment.hash`. Blocking I/O.
+    pub fn find(&self, hash: &str) -> io::Result<Option<StoredFile>> {
+        let hash = hash.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let dir = self.root.join(&hash[..2]);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let named_so = name == hash || name.strip_prefix(hash.as_str()).is_some_and(|rest| rest.starts_with('.'));
+            let metadata = entry.metadata()?;
+            if named_so && metadata.is_file() {
+                let location = format!("{}/{name}", &hash[..2]);
+                return Ok(Some(StoredFile { location, hash, size: metadata.len() }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The bytes of a stored file (blocking I/O).
+    pub fn read(&self, location: &str) -> io::Result<Vec<u8>> {
+        let path = self
+            .path_of(location)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("not a stored location: {location}")))?;
+        fs::read(path)
+    }
+
     /// Removes a stored file (a missing file is not an error); an unsafe location is
     /// `InvalidInput`. The emptied hash directory is removed too.
     pub fn remove(&self, location: &str) -> io::Result<()> {
@@ -160,6 +195,22 @@ mod tests {
         assert_eq!(other_ext.location, format!("2c/{HELLO_SHA256}"));
         let weird_ext = store.store(b"hello", Some("p/ng")).expect("store with unsafe extension");
         assert_eq!(weird_ext.location, other_ext.location);
+    }
+
+    #[test]
+    fn finds_files_by_hash_whatever_their_extension() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FileStore::new(dir.path());
+        assert_eq!(store.find(HELLO_SHA256).expect("find in an empty store"), None);
+        let stored = store.store(b"hello", Some("txt")).expect("store");
+        assert_eq!(store.find(HELLO_SHA256).expect("find"), Some(stored.clone()));
+        assert_eq!(store.find(&HELLO_SHA256.to_uppercase()).expect("find upper-case"), Some(stored.clone()));
+        assert_eq!(store.read(&stored.location).expect("read"), b"hello");
+        for bad in ["", "2c", "../../etc/passwd", &format!("{}x", &HELLO_SHA256[..63])] {
+            assert_eq!(store.find(bad).expect("a bad hash finds nothing"), None, "{bad}");
+        }
+        let other = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9825";
+        assert_eq!(store.find(other).expect("another hash in the same directory"), None);
     }
 
     #[test]
