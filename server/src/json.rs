@@ -72,4 +72,21 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(r#"{"n":12345678901234567890123}"#).unwrap_or_default();
         assert_eq!(to_string(&value), r#"{"n":12345678901234567890123}"#);
     }
+
+    /// List answers send stored objects' text unchanged (`storage::RawObject`): that is only
+    /// right if serializing what was parsed from this serializer's output gives the same bytes.
+    #[test]
+    fn output_parsed_and_written_again_is_unchanged() {
+        let inputs = [
+            r#"{"b":1,"a":"é/😀\n\"q\"","c":[1.0,1e5,-0.0,2.50,{"z":null,"y":true}]}"#,
+            r#"{"n":12345678901234567890123,"f":0.1,"s":"\u0000\u001f\t","e":{},"l":[]}"#,
+            r#"{"id":"r1","last_modified":1700000000000,"deleted":true}"#,
+        ];
+        for input in inputs {
+            let parsed: serde_json::Value = serde_json::from_str(input).unwrap_or_default();
+            let written = to_string(&parsed);
+            let again: serde_json::Value = serde_json::from_str(&written).unwrap_or_default();
+            assert_eq!(to_string(&again), written, "{input}");
+        }
+    }
 }

@@ -9,6 +9,10 @@ use kintoun::plugins::owner::{PASSWORD_SECRET, owner_account};
 use kintoun::secrets::SecretStore;
 use kintoun::settings::{LoadOptions, Settings};
 
+/// mimalloc: glibc's malloc spent ~40% of a 10k-record list read in its free lists.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "kintoun", version, about = "A Kinto-compatible JSON storage server for the desktop")]
 struct Cli {

@@ -24,6 +24,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The server's allocator, as in the `kintoun` binary (see server/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = config::Args::parse();
     let loaded = match config::Loaded::load(&args) {

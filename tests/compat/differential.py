@@ -525,7 +525,9 @@ def normalise_batch(body, norm, rules, ctx):
 
 
 PH_RE = re.compile(r"<H?TS\d+>")
-TOLERANCE_MS = 15
+# 15 ms was too tight on 2 shared cores: the reference took > 15 ms between two writes of one
+# batch (history-snapshot-interleaved-batch, 1 run in 4 while a build ran).
+TOLERANCE_MS = 40
 
 
 class Unifier:
@@ -613,7 +615,7 @@ def short(v, n=260):
 
 
 class Runner:
-    def __init__(self, ref, kin, rules, verbose=False, pause=0.02):
+    def __init__(self, ref, kin, rules, verbose=False, pause=0.05):
         self.ref, self.kin = ref.rstrip("/"), kin.rstrip("/")
         self.rules = rules
         self.verbose = verbose

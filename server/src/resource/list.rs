@@ -13,7 +13,21 @@ use crate::error::ApiError;
 use crate::http::message::ApiResponse;
 use crate::plugins::accounts;
 use crate::resource::kind::{Kind, Place};
-use crate::storage::{AccessFilter, ListQuery, StoredObject};
+use crate::storage::{AccessFilter, ListQuery, RawObject, StoredObject};
+
+/// `{"data":[...]}` from the objects' serialized JSON.
+fn list_body<'a>(objects: impl Iterator<Item = &'a str>) -> bytes::Bytes {
+    let mut body = Vec::with_capacity(4096);
+    body.extend_from_slice(b"{\"data\":[");
+    for (index, object) in objects.enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(object.as_bytes());
+    }
+    body.extend_from_slice(b"]}");
+    bytes::Bytes::from(body)
+}
 
 impl Engine<'_> {
     /// `None` when the caller may `permission` the whole list; otherwise the filter to the
@@ -100,22 +114,30 @@ impl Engine<'_> {
         } else {
             let limit = params.page_size(self.settings);
             query.limit = Some(limit.saturating_add(1));
-            let mut objects = self.tx.list(&parent, kind.name(), &query)?;
-            let more = objects.len() > limit;
-            objects.truncate(limit);
-            let next = match (more, objects.last()) {
-                (true, Some(last)) => Some(self.next_page(&params, &query, limit, last)?),
-                _ => None,
+            let (body, last) = match &params.fields {
+                // The stored JSON text is what Kinto's serializer writes: sent unchanged.
+                None => {
+                    let mut objects = self.tx.list_raw(&parent, kind.name(), &query)?;
+                    let more = objects.len() > limit;
+                    objects.truncate(limit);
+                    let last = if more { objects.last().map(RawObject::parse).transpose()? } else { None };
+                    (list_body(objects.iter().map(|o| o.json.as_str())), last)
+                }
+                Some(fields) => {
+                    let mut objects = self.tx.list(&parent, kind.name(), &query)?;
+                    let more = objects.len() > limit;
+                    objects.truncate(limit);
+                    let last = if more { objects.last().cloned() } else { None };
+                    let data: Vec<String> =
+                        objects.iter().map(|o| crate::json::to_string(&query::project(&o.data, fields))).collect();
+                    (list_body(data.iter().map(String::as_str)), last)
+                }
             };
-            let data: Vec<Value> = objects
-                .into_iter()
-                .map(|o| match &params.fields {
-                    Some(fields) => Value::Object(query::project(&o.data, fields)),
-                    None => Value::Object(o.data),
-                })
-                .collect();
-            let body = json!({"data": data});
-            let mut response = ApiResponse::json(200, &body);
+            let next = match last {
+                Some(last) => Some(self.next_page(&params, &query, limit, &last)?),
+                None => None,
+            };
+            let mut response = ApiResponse::json_bytes(200, body);
             if let Some(next) = next {
                 response.set_header("next-page", next);
             }
@@ -212,8 +234,9 @@ impl Engine<'_> {
             tombstones.push(self.remove(object, None)?);
         }
         let newest = tombstones.iter().map(|t| t.last_modified).max().unwrap_or(timestamp);
-        let data: Vec<Value> = tombstones.into_iter().map(|t| Value::Object(t.data)).collect();
-        let mut response = with_timestamp(ApiResponse::json(200, &json!({"data": data})), newest);
+        let data: Vec<String> = tombstones.iter().map(|t| crate::json::to_string(&t.data)).collect();
+        let mut response =
+            with_timestamp(ApiResponse::json_bytes(200, list_body(data.iter().map(String::as_str))), newest);
         if let Some(next) = next {
             response.set_header("next-page", next);
         }

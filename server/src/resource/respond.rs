@@ -28,6 +28,14 @@ pub fn acl_json(acl: &Acl) -> Value {
     Value::Object(map)
 }
 
+/// `{"data": ..., "permissions": ...}` serialized without copying the object (keys in the order
+/// Kintoun writes every object's: sorted).
+#[derive(serde::Serialize)]
+struct ObjectBody<'a> {
+    data: &'a serde_json::Map<String, Value>,
+    permissions: Value,
+}
+
 /// What happens to a request given its preconditions.
 pub enum Verdict {
     Proceed,
@@ -42,8 +50,8 @@ impl Engine<'_> {
         let visible = self.place().kind == Kind::Account
             || writers.is_some_and(|w| self.principals.iter().any(|p| w.contains(p)));
         let permissions = if visible { acl_json(acl) } else { json!({}) };
-        let body = json!({"data": Value::Object(object.data.clone()), "permissions": permissions});
-        with_timestamp(ApiResponse::json(status, &body), object.last_modified)
+        let body = ObjectBody { data: &object.data, permissions };
+        with_timestamp(ApiResponse::json_bytes(status, crate::json::to_vec(&body).into()), object.last_modified)
     }
 
     /// 304 with only the validators.

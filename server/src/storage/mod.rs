@@ -52,6 +52,36 @@ pub struct StoredObject {
     pub data: Map<String, Value>,
 }
 
+/// One stored object or tombstone as its stored JSON text, which is exactly what Kinto's
+/// serializer ([`crate::json`]) writes for its `data`: a list answer sends it unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawObject {
+    pub id: String,
+    pub last_modified: i64,
+    pub deleted: bool,
+    pub json: String,
+}
+
+impl RawObject {
+    /// The parsed object.
+    pub fn parse(&self) -> StorageResult<StoredObject> {
+        match serde_json::from_str::<Value>(&self.json) {
+            Ok(Value::Object(data)) => {
+                Ok(StoredObject { id: self.id.clone(), last_modified: self.last_modified, deleted: self.deleted, data })
+            }
+            Ok(_) => Err(StorageError::Corrupt(format!("object {} is not a JSON object", self.id))),
+            Err(err) => Err(StorageError::Corrupt(format!("object {}: {err}", self.id))),
+        }
+    }
+}
+
+impl From<StoredObject> for RawObject {
+    fn from(object: StoredObject) -> Self {
+        let json = crate::json::to_string(&object.data);
+        RawObject { id: object.id, last_modified: object.last_modified, deleted: object.deleted, json }
+    }
+}
+
 /// An access control list: permission name -> principals.
 pub type Acl = BTreeMap<String, BTreeSet<String>>;
 
@@ -95,6 +125,11 @@ pub trait Tx: SyncTx {
 
     /// Objects of a list, newest first.
     fn list(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<StoredObject>>;
+
+    /// The objects of [`Tx::list`] as their stored JSON text (nothing parsed).
+    fn list_raw(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<RawObject>> {
+        Ok(self.list(parent, resource, query)?.into_iter().map(RawObject::from).collect())
+    }
 
     /// Number of live objects a listing would return without its limit.
     fn count(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<u64>;

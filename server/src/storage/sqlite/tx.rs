@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use super::indexes::FieldIndexes;
 use super::sql;
 use crate::changes::ChangeSet;
-use crate::storage::{AccessFilter, Acl, DeviceRow, ListQuery, Stamp, StorageError, StorageResult, StoredObject, Tx};
+use crate::storage::{
+    AccessFilter, Acl, DeviceRow, ListQuery, RawObject, Stamp, StorageError, StorageResult, StoredObject, Tx,
+};
 
 /// A transaction on `conn`; `writable` is false on read-only snapshot connections.
 pub struct SqliteTx<'c> {
@@ -63,11 +65,7 @@ fn below_bounds(uri: &str) -> (String, String) {
 }
 
 fn parse_object(id: String, last_modified: i64, deleted: bool, text: &str) -> StorageResult<StoredObject> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(data)) => Ok(StoredObject { id, last_modified, deleted, data }),
-        Ok(_) => Err(StorageError::Corrupt(format!("object {id} is not a JSON object"))),
-        Err(err) => Err(StorageError::Corrupt(format!("object {id}: {err}"))),
-    }
+    RawObject { id, last_modified, deleted, json: text.to_owned() }.parse()
 }
 
 impl SqliteTx<'_> {
@@ -130,18 +128,38 @@ impl SqliteTx<'_> {
     }
 
     fn select_objects(&self, sql: &str, args: Vec<SqlValue>) -> StorageResult<Vec<StoredObject>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, bool>(2)?, row.get::<_, String>(3)?))
-            })
-            .map_err(map_err)?;
         let mut objects = Vec::new();
-        for row in rows {
-            let (id, last_modified, deleted, text) = row.map_err(map_err)?;
+        self.select_rows(sql, args, |id, last_modified, deleted, text| {
             objects.push(parse_object(id, last_modified, deleted, &text)?);
-        }
+            Ok(())
+        })?;
         Ok(objects)
+    }
+
+    fn select_raw(&self, sql: &str, args: Vec<SqlValue>) -> StorageResult<Vec<RawObject>> {
+        let mut objects = Vec::new();
+        self.select_rows(sql, args, |id, last_modified, deleted, json| {
+            objects.push(RawObject { id, last_modified, deleted, json });
+            Ok(())
+        })?;
+        Ok(objects)
+    }
+
+    /// Runs a `SELECT id, last_modified, deleted, data` and hands each row to `each`.
+    fn select_rows(
+        &self,
+        sql: &str,
+        args: Vec<SqlValue>,
+        mut each: impl FnMut(String, i64, bool, String) -> StorageResult<()>,
+    ) -> StorageResult<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(map_err)?;
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let read = (|| Ok::<_, rusqlite::Error>((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))();
+            let (id, last_modified, deleted, text) = read.map_err(map_err)?;
+            each(id, last_modified, deleted, text)?;
+        }
+        Ok(())
     }
 }
 
@@ -199,6 +217,14 @@ impl Tx for SqliteTx<'_> {
         let started = std::time::Instant::now();
         let sql = sql::select(parent, resource, query);
         let objects = self.select_objects(&sql.text, sql.args)?;
+        self.indexes.observe(query, started.elapsed());
+        Ok(objects)
+    }
+
+    fn list_raw(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<RawObject>> {
+        let started = std::time::Instant::now();
+        let sql = sql::select(parent, resource, query);
+        let objects = self.select_raw(&sql.text, sql.args)?;
         self.indexes.observe(query, started.elapsed());
         Ok(objects)
     }
