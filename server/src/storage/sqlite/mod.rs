@@ -168,9 +168,18 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Runs transaction-control statements through the connection's statement cache
+/// (`execute_batch` parsed them again for every job: ~5% of a record GET's CPU).
+fn exec(conn: &Connection, statements: &[&str]) -> rusqlite::Result<()> {
+    for sql in statements {
+        conn.prepare_cached(sql)?.execute([])?;
+    }
+    Ok(())
+}
+
 /// Runs one read job in its own snapshot.
 fn run_read_job(conn: &Connection, indexes: &FieldIndexes, job: ReadJob) {
-    if let Err(err) = conn.execute_batch("BEGIN") {
+    if let Err(err) = exec(conn, &["BEGIN"]) {
         tracing::error!(%err, "cannot begin a read transaction");
         return; // dropping the job answers 503
     }
@@ -178,7 +187,7 @@ fn run_read_job(conn: &Connection, indexes: &FieldIndexes, job: ReadJob) {
         let mut tx = SqliteTx::new(conn, false, indexes);
         job(&mut tx);
     }));
-    let _ = conn.execute_batch("COMMIT");
+    let _ = exec(conn, &["COMMIT"]);
     if outcome.is_err() {
         tracing::error!("a read job panicked");
     }
@@ -300,7 +309,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(err) = exec(&conn, &["BEGIN IMMEDIATE"]) {
             tracing::error!(%err, "cannot begin a write transaction");
             healthy.store(false, Ordering::Relaxed);
             continue; // the dropped jobs answer 503
@@ -308,7 +317,7 @@ fn writer_loop(
         let mut completions = Vec::with_capacity(jobs.len());
         let mut changes = ChangeSet::default();
         for job in jobs {
-            if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+            if let Err(err) = exec(&conn, &["SAVEPOINT job"]) {
                 tracing::error!(%err, "cannot open a savepoint");
                 continue;
             }
@@ -320,8 +329,9 @@ fn writer_loop(
             }));
             match outcome {
                 Ok((outcome, changed)) => {
-                    let end = if outcome.keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-                    match conn.execute_batch(end) {
+                    let end: &[&str] =
+                        if outcome.keep { &["RELEASE job"] } else { &["ROLLBACK TO job", "RELEASE job"] };
+                    match exec(&conn, end) {
                         Ok(()) => {
                             changes.merge(changed);
                             completions.push(outcome.complete);
@@ -334,12 +344,12 @@ fn writer_loop(
                 }
                 Err(_) => {
                     tracing::error!("a write job panicked; its changes were rolled back");
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    let _ = exec(&conn, &["ROLLBACK TO job", "RELEASE job"]);
                 }
             }
         }
-        let commit: StorageResult<()> = conn.execute_batch("COMMIT").map_err(|err| {
-            let _ = conn.execute_batch("ROLLBACK");
+        let commit: StorageResult<()> = exec(&conn, &["COMMIT"]).map_err(|err| {
+            let _ = exec(&conn, &["ROLLBACK"]);
             map_err(err)
         });
         healthy.store(commit.is_ok(), Ordering::Relaxed);

@@ -1,6 +1,7 @@
-//! The ceiling row of `make bench`: a trivial axum handler serving a fixed JSON body the size of a
-//! record GET answer on `GET /record.json`, so the bench can show how far each scenario is from
-//! what axum and tokio can serve on the same machine with the same tool (wrk). It binds
+//! `kintoun-ceiling`, the ceiling row of `make bench`: a trivial axum handler serving a fixed
+//! JSON body the size of a record GET answer on `GET /record.json`, so the bench can show how far
+//! each scenario is from what axum and tokio can serve on the same machine with the same tool
+//! (wrk). It binds
 //! 127.0.0.1:0 (or the address given as the first argument) and prints
 //! `listening on http://ADDR/`, which bench/bench.py reads.
 
