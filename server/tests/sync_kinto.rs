@@ -66,14 +66,7 @@ async fn a_thousand_records_edited_on_both_sides_converge() {
     assert!(local.conflicts(&link).await.is_empty());
 
     // A sync with nothing new writes nothing on either side: echoes are recognised.
-    let (remote_ts, local_ts) = (
-        remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await,
-        local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await,
-    );
-    let quiet = local.sync(&link).await;
-    assert_eq!(quiet["progress"]["pushed"], 0, "{quiet}");
-    assert_eq!(remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await, remote_ts);
-    assert_eq!(local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await, local_ts);
+    assert_quiet_sync(&local, &remote, &link).await;
 
     // The replicator's writes went through the engine: history names it.
     let history = local
@@ -665,6 +658,18 @@ async fn the_remote_backoff_header_is_respected() {
     remote.stop().await;
 }
 
+/// A sync with nothing new pushes nothing and writes nothing on either side.
+async fn assert_quiet_sync(local: &Node, remote: &Node, link: &str) {
+    let (remote_ts, local_ts) = (
+        remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await,
+        local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await,
+    );
+    let quiet = local.sync(link).await;
+    assert_eq!(quiet["progress"]["pushed"], 0, "{quiet}");
+    assert_eq!(remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await, remote_ts);
+    assert_eq!(local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await, local_ts);
+}
+
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
@@ -773,14 +778,7 @@ async fn attachments_follow_their_records_both_ways() {
     assert_eq!(without_locations(here), without_locations(remote_records(&remote).await));
 
     // A sync with nothing new writes nothing: the remote's own fields are recognised.
-    let (remote_ts, local_ts) = (
-        remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await,
-        local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await,
-    );
-    let quiet = local.sync(&link).await;
-    assert_eq!(quiet["progress"]["pushed"], 0, "{quiet}");
-    assert_eq!(remote.records_timestamp(bob(), REMOTE.0, REMOTE.1).await, remote_ts);
-    assert_eq!(local.records_timestamp(Auth::Owner, LOCAL.0, LOCAL.1).await, local_ts);
+    assert_quiet_sync(&local, &remote, &link).await;
 
     // Files replaced on both sides: a conflict; keeping theirs brings their file here.
     let theirs_bytes = b"their version of the notes".to_vec();

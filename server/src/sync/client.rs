@@ -202,17 +202,19 @@ impl KintoClient {
         if let Some(body) = body {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
+        self.exchange(request).await
+    }
+
+    /// Sends a built request, remembers its `Backoff`; the status, headers and JSON body
+    /// (`null` when there is none or it is not JSON).
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, HeaderMap, Value), ClientError> {
+        let unreachable =
+            |e: reqwest::Error| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) };
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let headers = response.headers().clone();
         self.remember_backoff(&headers);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
+        let bytes = response.bytes().await.map_err(unreachable)?;
         let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         Ok((status, headers, body))
     }
@@ -346,18 +348,8 @@ impl KintoClient {
             Some(ts) => request.header(reqwest::header::IF_MATCH, format!("\"{ts}\"")),
             None => request.header(reqwest::header::IF_NONE_MATCH, "*"),
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        self.remember_backoff(&headers);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Unreachable { url: self.base.clone(), reason: error_chain(&e) })?;
-        Ok((status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+        let (status, headers, body) = self.exchange(request).await?;
+        Ok((status.as_u16(), headers, body))
     }
 
     /// Checks that the records of a collection can be listed (`GET records?_limit=1`).

@@ -149,17 +149,22 @@ impl Node {
         }
     }
 
-    pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
-        let mut request = self.http.request(method, url);
-        request = match auth {
+    /// `request` with the credentials of `auth`.
+    fn authorize(&self, request: reqwest::RequestBuilder, auth: Auth<'_>) -> reqwest::RequestBuilder {
+        match auth {
             Auth::Owner => match &self.owner {
                 OwnerAuth::Bearer(token) => request.bearer_auth(token),
                 OwnerAuth::Password(password) => request.basic_auth("admin", Some(password)),
             },
             Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
             Auth::Anonymous => request,
-        };
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {
+        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let mut request = self.http.request(method, url);
+        request = self.authorize(request, auth);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -192,14 +197,7 @@ impl Node {
             .expect("mimetype");
         let form = reqwest::multipart::Form::new().part("attachment", part).text("data", data.to_string());
         let mut request = self.http.post(url).multipart(form);
-        request = match auth {
-            Auth::Owner => match &self.owner {
-                OwnerAuth::Bearer(token) => request.bearer_auth(token),
-                OwnerAuth::Password(password) => request.basic_auth("admin", Some(password)),
-            },
-            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
-            Auth::Anonymous => request,
-        };
+        request = self.authorize(request, auth);
         let response = request.send().await.expect("upload");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
