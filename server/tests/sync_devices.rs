@@ -127,7 +127,7 @@ async fn a_shared_collection_syncs_both_ways_between_paired_devices() {
     assert!(after["last_error"].is_null(), "{after}");
     let on_b = b.records(Auth::Owner, "kitchen", "recipes").await;
     let location = on_b["a-100"]["attachment"]["location"].as_str().expect("attachment here").to_owned();
-    assert!(b.file(&location).await.as_deref() == Some(photo.as_slice()), "B serves its own copy");
+    b.assert_serves(&location, &photo, "its own copy of A's photo").await;
     let sketch = b"a sketch of the table ".repeat(300);
     let up = b.attach(Auth::Owner, ("kitchen", "recipes", "b-7"), ("table.png", "image/png", &sketch), json!({})).await;
     assert_eq!(up.status, 200, "{}", up.json);
@@ -135,7 +135,7 @@ async fn a_shared_collection_syncs_both_ways_between_paired_devices() {
     assert!(after["last_error"].is_null(), "{after}");
     let on_a = a.records(Auth::Owner, "home", "recipes").await;
     let location = on_a["b-7"]["attachment"]["location"].as_str().expect("attachment there").to_owned();
-    assert!(a.file(&location).await.as_deref() == Some(sketch.as_slice()), "A got B's file");
+    a.assert_serves(&location, &sketch, "B's sketch").await;
     assert!(b.conflicts(&id).await.is_empty());
 
     // A read-only share: B's mirror never writes to A, and A refuses writes B tries anyway.

@@ -713,12 +713,7 @@ async fn attachments_follow_their_records_both_ways() {
     assert_eq!((field["hash"].as_str(), field["filename"].as_str()), (Some(sha256(&photo).as_str()), Some("dish.png")));
     let location = field["location"].as_str().expect("location").to_owned();
     assert!(!location.contains(&remote.addr.port().to_string()), "points at this server's copy: {location}");
-    assert!(
-        local.file(&location).await.as_deref() == Some(photo.as_slice()),
-        "{} serves {}",
-        local.addr,
-        stringify!(photo)
-    );
+    local.assert_serves(&location, &photo, "photo").await;
 
     // A file replaced here goes there; the remote drops its old file.
     let old_there = remote_records(&remote).await["photo"]["attachment"]["location"].as_str().expect("loc").to_owned();
@@ -734,12 +729,7 @@ async fn attachments_follow_their_records_both_ways() {
         (Some(sha256(&photo2).as_str()), Some("dish-2.jpg"))
     );
     let there_location = field["location"].as_str().expect("location").to_owned();
-    assert!(
-        remote.file(&there_location).await.as_deref() == Some(photo2.as_slice()),
-        "{} serves {}",
-        remote.addr,
-        stringify!(photo2)
-    );
+    remote.assert_serves(&there_location, &photo2, "photo2").await;
     assert!(remote.file(&old_there).await.is_none(), "the remote's old file is gone");
     assert!(local.conflicts(&link).await.is_empty());
 
@@ -761,12 +751,7 @@ async fn attachments_follow_their_records_both_ways() {
     let there = remote_records(&remote).await;
     assert_eq!(there["notes"]["title"], "n");
     let notes_there = there["notes"]["attachment"]["location"].as_str().expect("location");
-    assert!(
-        remote.file(notes_there).await.as_deref() == Some(notes.as_slice()),
-        "{} serves {}",
-        remote.addr,
-        stringify!(notes)
-    );
+    remote.assert_serves(notes_there, &notes, "notes").await;
 
     // A file removed there is removed here, and the local copy is collected.
     let here_photo = local_records(&local).await["photo"]["attachment"]["location"].as_str().expect("loc").to_owned();
@@ -794,12 +779,7 @@ async fn attachments_follow_their_records_both_ways() {
     local.sync(&link).await;
     let here = local_records(&local).await;
     let location = here["notes"]["attachment"]["location"].as_str().expect("location");
-    assert!(
-        local.file(location).await.as_deref() == Some(theirs_bytes.as_slice()),
-        "{} serves {}",
-        local.addr,
-        stringify!(theirs_bytes)
-    );
+    local.assert_serves(location, &theirs_bytes, "theirs_bytes").await;
     assert_eq!(without_locations(here), without_locations(remote_records(&remote).await));
 
     // A record whose file cannot be had is refused here; the rest of the sync goes on.

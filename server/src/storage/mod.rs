@@ -65,13 +65,16 @@ pub struct RawObject {
 impl RawObject {
     /// The parsed object.
     pub fn parse(&self) -> StorageResult<StoredObject> {
-        match serde_json::from_str::<Value>(&self.json) {
-            Ok(Value::Object(data)) => {
-                Ok(StoredObject { id: self.id.clone(), last_modified: self.last_modified, deleted: self.deleted, data })
-            }
-            Ok(_) => Err(StorageError::Corrupt(format!("object {} is not a JSON object", self.id))),
-            Err(err) => Err(StorageError::Corrupt(format!("object {}: {err}", self.id))),
-        }
+        parse_object(self.id.clone(), self.last_modified, self.deleted, &self.json)
+    }
+}
+
+/// An object from its stored JSON text.
+pub fn parse_object(id: String, last_modified: i64, deleted: bool, text: &str) -> StorageResult<StoredObject> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(data)) => Ok(StoredObject { id, last_modified, deleted, data }),
+        Ok(_) => Err(StorageError::Corrupt(format!("object {id} is not a JSON object"))),
+        Err(err) => Err(StorageError::Corrupt(format!("object {id}: {err}"))),
     }
 }
 

@@ -221,6 +221,15 @@ impl Node {
         }
     }
 
+    /// Asserts that this server serves `bytes` at the attachment `location`.
+    pub async fn assert_serves(&self, location: &str, bytes: &[u8], what: &str) {
+        assert!(
+            self.file(location).await.as_deref() == Some(bytes),
+            "{} does not serve {what} at {location}",
+            self.addr
+        );
+    }
+
     /// Creates an account (as the owner, who administers accounts with the defaults).
     pub async fn account(&self, (user, password): (&str, &str)) {
         self.ok(Method::PUT, &format!("/accounts/{user}"), Auth::Owner, Some(json!({"data": {"password": password}})))

@@ -9,6 +9,7 @@ use super::sql;
 use crate::changes::ChangeSet;
 use crate::storage::{
     AccessFilter, Acl, DeviceRow, ListQuery, RawObject, Stamp, StorageError, StorageResult, StoredObject, Tx,
+    parse_object,
 };
 
 /// A transaction on `conn`; `writable` is false on read-only snapshot connections.
@@ -62,10 +63,6 @@ pub fn now_ms() -> i64 {
 /// `uri + "/"` .. `uri + "0"` bounds everything below `uri`.
 fn below_bounds(uri: &str) -> (String, String) {
     (format!("{uri}/"), format!("{uri}0"))
-}
-
-fn parse_object(id: String, last_modified: i64, deleted: bool, text: &str) -> StorageResult<StoredObject> {
-    RawObject { id, last_modified, deleted, json: text.to_owned() }.parse()
 }
 
 impl SqliteTx<'_> {
@@ -145,6 +142,21 @@ impl SqliteTx<'_> {
         Ok(objects)
     }
 
+    /// Runs a listing's SELECT with `select`, telling the adaptive indexes how long it took.
+    fn timed_list<T>(
+        &self,
+        parent: &str,
+        resource: &str,
+        query: &ListQuery,
+        select: impl FnOnce(&Self, &str, Vec<SqlValue>) -> StorageResult<T>,
+    ) -> StorageResult<T> {
+        let started = std::time::Instant::now();
+        let sql = sql::select(parent, resource, query);
+        let objects = select(self, &sql.text, sql.args)?;
+        self.indexes.observe(query, started.elapsed());
+        Ok(objects)
+    }
+
     /// Runs a `SELECT id, last_modified, deleted, data` and hands each row to `each`.
     fn select_rows(
         &self,
@@ -214,19 +226,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn list(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<StoredObject>> {
-        let started = std::time::Instant::now();
-        let sql = sql::select(parent, resource, query);
-        let objects = self.select_objects(&sql.text, sql.args)?;
-        self.indexes.observe(query, started.elapsed());
-        Ok(objects)
+        self.timed_list(parent, resource, query, Self::select_objects)
     }
 
     fn list_raw(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<Vec<RawObject>> {
-        let started = std::time::Instant::now();
-        let sql = sql::select(parent, resource, query);
-        let objects = self.select_raw(&sql.text, sql.args)?;
-        self.indexes.observe(query, started.elapsed());
-        Ok(objects)
+        self.timed_list(parent, resource, query, Self::select_raw)
     }
 
     fn count(&mut self, parent: &str, resource: &str, query: &ListQuery) -> StorageResult<u64> {
